@@ -1,0 +1,227 @@
+/**
+ * Choosing and initialising the tfjs backend.
+ *
+ * Every entry point of the kit (CLI, notebooks, tests) calls {@linkcode initBackend}
+ * once; nothing else in the kit calls `tf.setBackend`. The choice is printed so a
+ * user always knows what ran.
+ *
+ * - `tensorflow`: `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node`, when the user
+ *   has installed one (they cannot be installed on machines whose network blocks the
+ *   libtensorflow download; see the README).
+ * - `webgpu`: Deno's WebGPU through `@tensorflow/tfjs-backend-webgpu`, only on a real
+ *   GPU adapter: the software fallback adapter is far slower than the CPU.
+ * - `wasm`: XNNPACK + SIMD. tfjs ships no conv weight-gradient kernel and a slow
+ *   input-gradient kernel for it; the kit registers both (see `lib/kernels/`).
+ * - `cpu`: plain JavaScript, slow but the reference every kit kernel is tested against.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "./backend.ts";
+ * const info = await initBackend("cpu", { quiet: true });
+ * console.log(info.name); // "cpu"
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { registerKitKernels } from "./kernels/mod.ts";
+
+/** What a user may ask for with `--backend`. */
+export type BackendRequest = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
+/** The backends the kit can run on. */
+export type BackendName = Exclude<BackendRequest, "auto">;
+
+/** All values `--backend` accepts, in the order `auto` tries them. */
+export const BACKEND_REQUESTS: readonly BackendRequest[] = [
+  "auto",
+  "tensorflow",
+  "webgpu",
+  "wasm",
+  "cpu",
+];
+
+/** What {@linkcode initBackend} chose, and why. */
+export interface BackendInfo {
+  /** The tfjs backend now active. */
+  name: BackendName;
+  /** A human description of the device ("XNNPACK SIMD, 1 thread", the GPU name...). */
+  device: string;
+  /** Why this backend was chosen (for `auto`) or "requested". */
+  reason: string;
+}
+
+/** Options of {@linkcode initBackend}. */
+export interface InitBackendOptions {
+  /** Do not print the chosen backend (tests). Default false. */
+  quiet?: boolean;
+  /** Where the one-line backend notice goes. Default: `console.error`. */
+  log?: (line: string) => void;
+}
+
+/** Raised when a requested backend cannot run here; the message names the alternatives. */
+export class BackendUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BackendUnavailableError";
+  }
+}
+
+let silenced = false;
+/**
+ * Stops tfjs printing its "install tfjs-node" banner and other console warnings:
+ * tfjs takes Deno for Node, and the banner would clutter every notebook.
+ */
+export function silenceTfjsWarnings(): void {
+  if (silenced) return;
+  // PROD only gates tfjs's console warnings (tfjs-core log.ts); kernels and checks are unchanged.
+  tf.env().set("PROD", true);
+  silenced = true;
+}
+
+/** Returns whether `value` names a backend request, for argument validation. */
+export function isBackendRequest(value: string): value is BackendRequest {
+  return (BACKEND_REQUESTS as readonly string[]).includes(value);
+}
+
+// The tfjs-node packages are looked up by bare name: they resolve only where the user
+// added them to the import map, so probing costs no download and fails fast otherwise.
+const TFJS_NODE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"];
+
+async function tryTensorflow(): Promise<string | null> {
+  for (const pkg of TFJS_NODE_PACKAGES) {
+    try {
+      await import(pkg);
+      if (tf.findBackend("tensorflow") != null) return pkg;
+    } catch {
+      // not installed or its native binding failed to load: try the next one
+    }
+  }
+  return null;
+}
+
+interface GpuProbe {
+  available: boolean;
+  fallback: boolean;
+  description: string;
+}
+
+/** Asks Deno's WebGPU for an adapter without initialising tfjs's webgpu backend. */
+export async function probeWebGpu(): Promise<GpuProbe> {
+  // deno-lint-ignore no-explicit-any
+  const gpu = (globalThis.navigator as any)?.gpu;
+  if (gpu == null) return { available: false, fallback: false, description: "no navigator.gpu" };
+  try {
+    const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+    if (adapter == null) return { available: false, fallback: false, description: "no adapter" };
+    const info = adapter.info ?? {};
+    const description = [info.vendor, info.architecture, info.device, info.description]
+      .filter((s: unknown) => typeof s === "string" && s.length > 0).join(" ") || "unknown GPU";
+    // Deno reports software rasterisers (llvmpipe, SwiftShader) as fallback adapters; the
+    // description check catches drivers that do not set the flag.
+    const fallback = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true ||
+      /llvmpipe|swiftshader|software|lavapipe/i.test(description);
+    return { available: true, fallback, description };
+  } catch (e) {
+    return { available: false, fallback: false, description: `requestAdapter failed: ${e}` };
+  }
+}
+
+async function activate(name: BackendName): Promise<void> {
+  if (name === "webgpu" && tf.findBackend("webgpu") == null) {
+    await import("@tensorflow/tfjs-backend-webgpu");
+  }
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new BackendUnavailableError(`tfjs could not initialise the '${name}' backend`);
+  await tf.ready();
+  registerKitKernels(name);
+}
+
+function describe(name: BackendName, gpu?: GpuProbe): string {
+  switch (name) {
+    case "wasm":
+      return "CPU, XNNPACK SIMD (conv gradients registered by the kit)";
+    case "cpu":
+      return "CPU, plain JavaScript (reference backend, slow)";
+    case "webgpu":
+      return `GPU via WebGPU: ${gpu?.description ?? "adapter"}`;
+    case "tensorflow":
+      return "libtensorflow via tfjs-node";
+  }
+}
+
+/**
+ * Chooses, initialises and announces the tfjs backend.
+ *
+ * `auto` takes tfjs-node(-gpu) when importable, else WebGPU on a real (non-fallback)
+ * adapter, else `wasm`. An explicit request that cannot run throws
+ * {@linkcode BackendUnavailableError} with a message naming the alternatives.
+ */
+export async function initBackend(
+  request: BackendRequest = "auto",
+  options: InitBackendOptions = {},
+): Promise<BackendInfo> {
+  silenceTfjsWarnings();
+  if (!isBackendRequest(request)) {
+    throw new BackendUnavailableError(
+      `unknown backend '${request}': choose one of ${BACKEND_REQUESTS.join(", ")}`,
+    );
+  }
+  let info: BackendInfo;
+  if (request === "tensorflow") {
+    const pkg = await tryTensorflow();
+    if (pkg == null) {
+      throw new BackendUnavailableError(
+        "backend 'tensorflow' needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node, which " +
+          "is not installed (its installer downloads libtensorflow, which may be blocked). " +
+          "Use --backend wasm (fast CPU), --backend webgpu (GPU) or --backend cpu.",
+      );
+    }
+    await activate("tensorflow");
+    info = {
+      name: "tensorflow",
+      device: `${describe("tensorflow")} (${pkg})`,
+      reason: "requested",
+    };
+  } else if (request === "webgpu") {
+    const gpu = await probeWebGpu();
+    if (!gpu.available) {
+      throw new BackendUnavailableError(
+        `backend 'webgpu' needs a WebGPU adapter (${gpu.description}). ` +
+          "Use --backend wasm (fast CPU) or --backend cpu.",
+      );
+    }
+    await activate("webgpu");
+    info = {
+      name: "webgpu",
+      device: describe("webgpu", gpu) + (gpu.fallback ? " [software fallback adapter]" : ""),
+      reason: "requested",
+    };
+  } else if (request === "wasm" || request === "cpu") {
+    await activate(request);
+    info = { name: request, device: describe(request), reason: "requested" };
+  } else {
+    const pkg = await tryTensorflow();
+    if (pkg != null) {
+      await activate("tensorflow");
+      info = { name: "tensorflow", device: `${describe("tensorflow")} (${pkg})`, reason: "auto" };
+    } else {
+      const gpu = await probeWebGpu();
+      if (gpu.available && !gpu.fallback) {
+        await activate("webgpu");
+        info = {
+          name: "webgpu",
+          device: describe("webgpu", gpu),
+          reason: "auto: real GPU adapter",
+        };
+      } else {
+        await activate("wasm");
+        const why = gpu.available ? "only a software GPU adapter" : "no GPU adapter";
+        info = { name: "wasm", device: describe("wasm"), reason: `auto: ${why}, no tfjs-node` };
+      }
+    }
+  }
+  if (!options.quiet) {
+    (options.log ?? console.error)(`backend: ${info.name} (${info.device}; ${info.reason})`);
+  }
+  return info;
+}

@@ -1,0 +1,79 @@
+/**
+ * What every CLI task shares: one clear line for a user error (no stack trace), exit
+ * codes, and Ctrl-C handling that lets training checkpoint before it stops.
+ * @module
+ */
+import { BackendUnavailableError } from "../backend.ts";
+import { DatasetError } from "../data/mnist.ts";
+import { BlockGeometryError } from "../memory/block_memory.ts";
+import { MetricInputError } from "../metrics/mod.ts";
+import { ConfigError } from "../models/daad/config.ts";
+import { StateMismatchError } from "../nn/params.ts";
+import { CheckpointError } from "../train/checkpoint.ts";
+import { RunDirError } from "../train/run_dir.ts";
+import { NonFiniteLossError, ResumeError } from "../train/trainer.ts";
+import { ArgError } from "./args.ts";
+
+/** Errors caused by input or environment, reported as one line without a stack. */
+const USER_ERRORS = [
+  ArgError,
+  ConfigError,
+  BlockGeometryError,
+  DatasetError,
+  RunDirError,
+  CheckpointError,
+  ResumeError,
+  NonFiniteLossError,
+  BackendUnavailableError,
+  MetricInputError,
+  StateMismatchError,
+];
+
+/** Registers additional user-facing error classes (datasets added later use this). */
+export function registerUserError(cls: new (...args: never[]) => Error): void {
+  USER_ERRORS.push(cls as unknown as typeof ArgError);
+}
+
+/** Exit code for bad arguments. */
+export const EXIT_USAGE = 2;
+/** Exit code for other failures. */
+export const EXIT_FAILURE = 1;
+/** Exit code after Ctrl-C. */
+export const EXIT_INTERRUPTED = 130;
+
+/** Runs a CLI main function and exits with its code; user errors print one line. */
+export async function runCli(main: () => Promise<number>): Promise<never> {
+  let code: number;
+  try {
+    code = await main();
+  } catch (e) {
+    if (USER_ERRORS.some((cls) => e instanceof cls)) {
+      console.error(`error: ${(e as Error).message}`);
+      code = e instanceof ArgError ? EXIT_USAGE : EXIT_FAILURE;
+    } else {
+      console.error(e);
+      code = EXIT_FAILURE;
+    }
+  }
+  Deno.exit(code);
+}
+
+/**
+ * An AbortSignal raised by the first Ctrl-C (training then checkpoints and stops);
+ * a second Ctrl-C exits at once.
+ */
+export function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  try {
+    Deno.addSignalListener("SIGINT", () => {
+      if (controller.signal.aborted) Deno.exit(EXIT_INTERRUPTED);
+      console.error(
+        "\ninterrupt: finishing the current step and saving a checkpoint (Ctrl-C again to quit now)",
+      );
+      controller.abort();
+    });
+  } catch {
+    // signals unsupported (e.g. Windows without SIGINT support): Ctrl-C just ends the process
+  }
+  return controller.signal;
+}

@@ -1,0 +1,8 @@
+/**
+ * `deno task predict`: not yet available in this version of the kit.
+ * @module
+ */
+if (import.meta.main) {
+  console.error("deno task predict is not yet available in this version of the kit");
+  Deno.exit(1);
+}

@@ -1,0 +1,221 @@
+/**
+ * The configuration of a run, as `deno task train` takes it: a preset per dataset,
+ * overridden by any flag given (DESIGN's command-line contract).
+ *
+ * @example
+ * ```ts
+ * import { resolveRunConfig } from "./config.ts";
+ * const c = resolveRunConfig({ data: "mvtec", category: "bottle" });
+ * console.log(c.size, c.width, c.memory, c.division); // 256 64 500 [8, 8, 1]
+ * ```
+ * @module
+ */
+import type { BackendRequest } from "./backend.ts";
+import type { Augment } from "./data/image_set.ts";
+import type { Division } from "./memory/block_memory.ts";
+import { ConfigError, type DaadConfig, type DaadVariant } from "./models/daad/config.ts";
+
+/** Every model `--model` accepts. */
+export const MODEL_NAMES = ["ae", "ae-skip", "memae", "daad", "daad-plus", "mnad"] as const;
+export type ModelName = typeof MODEL_NAMES[number];
+
+/** Every dataset `--data` accepts. */
+export const DATA_NAMES = ["mvtec", "mnist", "cifar10", "stripes", "video"] as const;
+export type DataName = typeof DATA_NAMES[number];
+
+/** A fully resolved run configuration (what config.json records). */
+export interface RunConfig {
+  model: ModelName;
+  data: DataName;
+  /** Dataset root folder (MVTec AD, CIFAR-10 batches, video frames); null for bundled data. */
+  root: string | null;
+  /** MVTec AD category (or "all"). */
+  category: string | null;
+  /** Normal class for one-class MNIST / CIFAR-10 (or "all"). */
+  normal: number | "all" | null;
+  /** Input side in pixels (divisible by 16). */
+  size: number;
+  /** Base channel width (64 = supplement Table 2). */
+  width: number;
+  /** Memory items N per bank. */
+  memory: number;
+  /** Division rates (rh, rw, rc); null = the model's default (pixel-wise for memae). */
+  division: Division | null;
+  epochs: number;
+  batch: number;
+  lr: number;
+  backend: BackendRequest;
+  seed: number;
+  /** Run folder; null = runs/<data>-<model>-<time>. */
+  out: string | null;
+  resume: boolean;
+  /** Training augmentation: horizontal and vertical flips (paper §4.1) or none. */
+  augment: Augment;
+  /** Evaluate on at most this many test images (null = all); for quick checks. */
+  maxTest: number | null;
+}
+
+/** The values used when neither a preset nor a flag sets them. */
+export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze({
+  model: "daad",
+  data: "mnist",
+  root: null,
+  category: null,
+  normal: null,
+  size: 256,
+  width: 64,
+  memory: 500,
+  division: [8, 8, 1] as Division,
+  epochs: 1000,
+  batch: 8,
+  lr: 1e-4,
+  backend: "auto",
+  seed: 0,
+  out: null,
+  resume: false,
+  augment: "flip",
+  maxTest: null,
+} as RunConfig);
+
+/**
+ * Presets per dataset. `mvtec` is the paper's setting (§4.1, supplement Table 2);
+ * `video` the supplement's video setting; the others are small presets that train in
+ * minutes on a CPU (their settings are the kit's, not the paper's).
+ */
+export const PRESETS: Readonly<Record<DataName, Partial<RunConfig>>> = Object.freeze({
+  mvtec: {
+    size: 256,
+    width: 64,
+    memory: 500,
+    division: [8, 8, 1],
+    batch: 8,
+    epochs: 1000,
+    lr: 1e-4,
+    augment: "flip",
+  },
+  // One-class MNIST: digits padded to 32x32; flips would turn some digits into others.
+  mnist: {
+    normal: 0,
+    size: 32,
+    width: 16,
+    memory: 100,
+    division: [2, 2, 1],
+    batch: 32,
+    epochs: 15,
+    lr: 1e-3,
+    augment: "none",
+  },
+  cifar10: {
+    normal: 0,
+    size: 32,
+    width: 16,
+    memory: 100,
+    division: [2, 2, 1],
+    batch: 32,
+    epochs: 30,
+    lr: 1e-3,
+    augment: "flip",
+  },
+  stripes: {
+    size: 64,
+    width: 8,
+    memory: 50,
+    division: [4, 4, 1],
+    batch: 16,
+    epochs: 20,
+    lr: 1e-3,
+    augment: "none",
+  },
+  // Supplement, "Experiments on Video Datasets": r = 16, N = 2000, lr 2e-4, batch 4, 60 epochs.
+  video: {
+    size: 256,
+    width: 64,
+    memory: 2000,
+    division: [16, 16, 1],
+    batch: 4,
+    epochs: 60,
+    lr: 2e-4,
+    augment: "none",
+  },
+});
+
+/** Settings a model changes relative to the dataset preset (before explicit flags). */
+export const MODEL_OVERRIDES: Readonly<Record<ModelName, Partial<RunConfig>>> = Object.freeze({
+  ae: {},
+  "ae-skip": {},
+  // MemAE*: pixel-wise memory at the 16x scale (paper §4.3).
+  memae: { division: null },
+  daad: {},
+  "daad-plus": {},
+  mnad: {},
+});
+
+/** Checks a resolved configuration; throws {@linkcode ConfigError} naming the flag and value. */
+export function validateRunConfig(c: RunConfig): void {
+  const flag = (name: string, value: unknown, want: string) =>
+    new ConfigError(`--${name} expects ${want}, got ${JSON.stringify(value)}`);
+  if (!(MODEL_NAMES as readonly string[]).includes(c.model)) {
+    throw flag("model", c.model, MODEL_NAMES.join("|"));
+  }
+  if (!(DATA_NAMES as readonly string[]).includes(c.data)) {
+    throw flag("data", c.data, DATA_NAMES.join("|"));
+  }
+  const posInt = (name: string, v: number) => {
+    if (!Number.isInteger(v) || v < 1) throw flag(name, v, "a positive integer");
+  };
+  posInt("size", c.size);
+  if (c.size % 16 !== 0) {
+    throw flag("size", c.size, "a multiple of 16 (the encoder pools four times)");
+  }
+  posInt("width", c.width);
+  posInt("memory", c.memory);
+  posInt("epochs", c.epochs);
+  posInt("batch", c.batch);
+  if (!Number.isInteger(c.seed) || c.seed < 0) throw flag("seed", c.seed, "an integer >= 0");
+  if (!(c.lr > 0 && Number.isFinite(c.lr))) throw flag("lr", c.lr, "a positive number");
+  if (c.division != null) {
+    if (c.division.length !== 3 || c.division.some((r) => !Number.isInteger(r) || r < 1)) {
+      throw flag("division", c.division.join(","), "three positive integers RH,RW,RC");
+    }
+  }
+  if (c.maxTest != null) posInt("max-test", c.maxTest);
+  if (c.augment !== "flip" && c.augment !== "none") throw flag("augment", c.augment, "flip|none");
+  if (c.normal != null && c.normal !== "all") {
+    if (!Number.isInteger(c.normal) || c.normal < 0 || c.normal > 9) {
+      throw flag("normal", c.normal, "a class 0..9 or 'all'");
+    }
+  }
+}
+
+/**
+ * Resolves a run configuration: defaults, then the dataset preset, then the model's
+ * overrides, then the flags given.
+ */
+export function resolveRunConfig(flags: Partial<RunConfig>): RunConfig {
+  const data = flags.data ?? DEFAULT_RUN_CONFIG.data;
+  const model = flags.model ?? DEFAULT_RUN_CONFIG.model;
+  const config: RunConfig = {
+    ...DEFAULT_RUN_CONFIG,
+    ...(PRESETS[data as DataName] ?? {}),
+    ...(MODEL_OVERRIDES[model as ModelName] ?? {}),
+    ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
+  } as RunConfig;
+  validateRunConfig(config);
+  return config;
+}
+
+/** The network configuration of a DAAD-family run with `channels` input channels. */
+export function daadConfigFor(c: RunConfig, channels: number): DaadConfig {
+  const variant = c.model as DaadVariant;
+  return {
+    variant,
+    size: c.size,
+    channels,
+    width: c.width,
+    memory: c.memory,
+    division: c.division,
+    addressing: variant === "memae" ? "memae" : "daad",
+    shrinkThreshold: 0.0025,
+    entropyWeight: variant === "memae" ? 0.0002 : 0,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Scores a whole image set with a model, batch by batch, in evaluation mode.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { evalBatches, type ImageSet, imageSize } from "../data/image_set.ts";
+import type { KitModel } from "../models/kit_model.ts";
+import { type ProgressSink, silentProgress } from "../train/progress.ts";
+
+/** Per-image scores and, optionally, per-pixel maps and reconstructions of a set. */
+export interface SetScores {
+  scores: Float32Array;
+  /** n·H·W values when asked for. */
+  maps?: Float32Array;
+  /** n·H·W·C values when asked for. */
+  reconstructions?: Float32Array;
+  /** Images per second of the scoring pass. */
+  imagesPerSecond: number;
+}
+
+/** Options of {@linkcode scoreSet}. */
+export interface ScoreSetOptions {
+  batchSize?: number;
+  keepMaps?: boolean;
+  keepReconstructions?: boolean;
+  progress?: ProgressSink;
+  label?: string;
+}
+
+/** Scores every image of `set`. */
+export async function scoreSet(
+  model: KitModel,
+  set: ImageSet,
+  options: ScoreSetOptions = {},
+): Promise<SetScores> {
+  const batchSize = options.batchSize ?? 32;
+  const progress = options.progress ?? silentProgress;
+  const label = options.label ?? "scoring";
+  const px = set.height * set.width;
+  const scores = new Float32Array(set.n);
+  const maps = options.keepMaps ? new Float32Array(set.n * px) : undefined;
+  const recs = options.keepReconstructions ? new Float32Array(set.n * imageSize(set)) : undefined;
+  const t0 = performance.now();
+  for (const [start, batch] of evalBatches(set, batchSize)) {
+    const out = model.score(batch);
+    scores.set(await out.scores.data() as Float32Array, start);
+    if (maps) maps.set(await out.maps.data() as Float32Array, start * px);
+    if (recs && out.reconstruction) {
+      recs.set(await out.reconstruction.data() as Float32Array, start * imageSize(set));
+    }
+    tf.dispose([batch, out.scores, out.maps, out.reconstruction ?? []]);
+    progress.update({ label, done: Math.min(set.n, start + batchSize), total: set.n });
+  }
+  progress.end({ label, done: set.n, total: set.n });
+  for (let i = 0; i < scores.length; i++) {
+    if (!Number.isFinite(scores[i])) {
+      throw new Error(
+        `score of image ${set.names?.[i] ?? i} is ${
+          scores[i]
+        }; the model produced non-finite output`,
+      );
+    }
+  }
+  return {
+    scores,
+    maps,
+    reconstructions: recs,
+    imagesPerSecond: set.n / ((performance.now() - t0) / 1000),
+  };
+}

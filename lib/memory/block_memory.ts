@@ -1,0 +1,261 @@
+/**
+ * The block-wise memory module of DAAD (paper §3.1.2), with MemAE's addressing as an
+ * option.
+ *
+ * A feature map H×W×C is divided into rh×rw×rc blocks of (H/rh)×(W/rw)×(C/rc); each
+ * block, flattened, is a query q of dimension D. A bank M of N items (N×D) is addressed
+ * by the softmax of cosine similarities (eq. 1); the block is rebuilt as w·M (eq. 2)
+ * and the blocks are assembled back into a map.
+ *
+ * - `daad` addressing drops the weights below 1/N before the sum (no renormalisation,
+ *   as the paper states it).
+ * - `memae` addressing applies MemAE's hard shrinkage ŵ = relu(w − λ)·w / (|w − λ| + ε),
+ *   renormalises ŵ to sum to one, and reports the mean entropy of ŵ for its loss.
+ *
+ * rh = H and rw = W with rc = 1 gives the pixel-wise memory of MemAE.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { divideBlocks, assembleBlocks } from "./block_memory.ts";
+ * const f = tf.randomNormal([2, 8, 8, 4]) as tf.Tensor4D;
+ * const q = divideBlocks(f, [2, 2, 1]);       // [2·2·2·1, 4·4·4] = [8, 64]
+ * const back = assembleBlocks(q, f.shape, [2, 2, 1]);
+ * console.log(tf.equal(back, f).all().dataSync()[0]); // 1
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ParamStore } from "../nn/params.ts";
+import type { Rng } from "../util/rng.ts";
+
+/** Division rates along height, width and channels. */
+export type Division = [number, number, number];
+
+/** How queries address the memory. */
+export type Addressing = "daad" | "memae";
+
+/** Options of a {@linkcode BlockMemory}. */
+export interface BlockMemoryConfig {
+  /** Division rates (rh, rw, rc). The paper's default for MVTec AD is 8, 8, 1. */
+  division: Division;
+  /** Number of memory items N. The paper's default is 500. */
+  items: number;
+  /** `daad` (drop weights < 1/N) or `memae` (hard shrinkage + L1 renormalisation). */
+  addressing: Addressing;
+  /** MemAE shrinkage threshold λ (official default 0.0025; only for `memae`). */
+  shrinkThreshold: number;
+}
+
+/** The paper's setting (§4.1): 8, 8, 1 and N = 500 with DAAD addressing. */
+export const DEFAULT_BLOCK_MEMORY_CONFIG: Readonly<BlockMemoryConfig> = Object.freeze({
+  division: [8, 8, 1] as Division,
+  items: 500,
+  addressing: "daad" as Addressing,
+  shrinkThreshold: 0.0025,
+});
+
+/** Raised when division rates do not divide a feature map. */
+export class BlockGeometryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BlockGeometryError";
+  }
+}
+
+/**
+ * Checks a memory configuration against the feature map it will see. Throws a
+ * {@linkcode BlockGeometryError} naming the scale, the map size and the rates.
+ */
+export function validateBlockMemoryConfig(
+  config: BlockMemoryConfig,
+  map: { height: number; width: number; channels: number },
+  scale = "memory",
+): void {
+  const [rh, rw, rc] = config.division;
+  for (const [label, r] of [["rh", rh], ["rw", rw], ["rc", rc]] as const) {
+    if (!Number.isInteger(r) || r < 1) {
+      throw new BlockGeometryError(
+        `${scale}: division rate ${label}=${r} must be a positive integer`,
+      );
+    }
+  }
+  const { height: h, width: w, channels: c } = map;
+  if (h % rh !== 0 || w % rw !== 0 || c % rc !== 0) {
+    throw new BlockGeometryError(
+      `${scale}: division ${rh},${rw},${rc} does not divide the ${h}x${w}x${c} feature map ` +
+        `(need ${h} % rh = 0, ${w} % rw = 0, ${c} % rc = 0)`,
+    );
+  }
+  if (!Number.isInteger(config.items) || config.items < 1) {
+    throw new BlockGeometryError(
+      `${scale}: memory size must be a positive integer, got ${config.items}`,
+    );
+  }
+  if (config.addressing !== "daad" && config.addressing !== "memae") {
+    throw new BlockGeometryError(
+      `${scale}: unknown addressing '${config.addressing}' (daad or memae)`,
+    );
+  }
+  if (!(config.shrinkThreshold >= 0 && config.shrinkThreshold < 1)) {
+    throw new BlockGeometryError(
+      `${scale}: shrink threshold must be in [0, 1), got ${config.shrinkThreshold}`,
+    );
+  }
+}
+
+/** Query dimension D of one block of a `height`×`width`×`channels` map. */
+export function blockDim(
+  map: { height: number; width: number; channels: number },
+  division: Division,
+): number {
+  return (map.height / division[0]) * (map.width / division[1]) * (map.channels / division[2]);
+}
+
+/**
+ * Divides an NHWC map [B, H, W, C] into queries [B·rh·rw·rc, D]. Row order: b, block
+ * row, block column, channel group; inside a query: h, w, c of the block.
+ */
+export function divideBlocks(f: tf.Tensor4D, division: Division): tf.Tensor2D {
+  const [b, h, w, c] = f.shape;
+  const [rh, rw, rc] = division;
+  const bh = h / rh, bw = w / rw, bc = c / rc;
+  return tf.tidy(() => {
+    // [B·rh, bh, rw, bw·C] -> [B·rh, rw, bh, bw·C]: blocks of whole channels.
+    let t = tf.transpose(f.reshape([b * rh, bh, rw, bw * c]), [0, 2, 1, 3]);
+    if (rc > 1) {
+      // [B·rh·rw, bh·bw, rc, bc] -> [B·rh·rw, rc, bh·bw, bc]: split the channel groups out.
+      t = tf.transpose(t.reshape([b * rh * rw, bh * bw, rc, bc]), [0, 2, 1, 3]);
+    }
+    return t.reshape([b * rh * rw * rc, bh * bw * bc]);
+  });
+}
+
+/** Inverse of {@linkcode divideBlocks}: queries [B·rh·rw·rc, D] back to [B, H, W, C]. */
+export function assembleBlocks(
+  q: tf.Tensor2D,
+  shape: [number, number, number, number],
+  division: Division,
+): tf.Tensor4D {
+  const [b, h, w, c] = shape;
+  const [rh, rw, rc] = division;
+  const bh = h / rh, bw = w / rw, bc = c / rc;
+  return tf.tidy(() => {
+    let t: tf.Tensor = q;
+    if (rc > 1) {
+      t = tf.transpose(q.reshape([b * rh * rw, rc, bh * bw, bc]), [0, 2, 1, 3]);
+    }
+    t = tf.transpose(t.reshape([b * rh, rw, bh, bw * c]), [0, 2, 1, 3]);
+    return t.reshape([b, h, w, c]);
+  });
+}
+
+/** `tf.tidy` for functions returning an object whose fields may be null (tidy skips nulls). */
+export function tidyObject<T extends object>(fn: () => T): T {
+  return tf.tidy(fn as unknown as () => tf.TensorContainer) as unknown as T;
+}
+
+/** Rows scaled to unit L2 norm (rows of norm < 1e-12 are left near zero, as F.normalize). */
+export function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    // max(‖x‖², ε²) keeps the gradient finite at an all-zero row (ReLU features can be).
+    const sq = tf.maximum(tf.sum(tf.square(x), 1, true), 1e-24);
+    return tf.mul(x, tf.rsqrt(sq));
+  });
+}
+
+/** Result of {@linkcode addressMemory}. */
+export interface AddressResult {
+  /** Addressing weights ŵ [Q, N] after dropping / shrinkage. */
+  weights: tf.Tensor2D;
+  /** The rebuilt queries ŵ·M [Q, D]. */
+  read: tf.Tensor2D;
+  /** Mean entropy of ŵ over queries (`memae` addressing only). */
+  entropy: tf.Scalar | null;
+}
+
+/**
+ * Addresses `memory` [N, D] with `queries` [Q, D]: eq. 1 (cosine-similarity softmax),
+ * then the chosen sparsification, then eq. 2 (weighted sum of raw items).
+ */
+export function addressMemory(
+  queries: tf.Tensor2D,
+  memory: tf.Tensor2D,
+  addressing: Addressing,
+  shrinkThreshold = DEFAULT_BLOCK_MEMORY_CONFIG.shrinkThreshold,
+): AddressResult {
+  const n = memory.shape[0];
+  return tidyObject(() => {
+    const sim = tf.matMul(l2NormalizeRows(queries), l2NormalizeRows(memory), false, true);
+    const w = tf.softmax(sim);
+    let weights: tf.Tensor2D;
+    let entropy: tf.Scalar | null = null;
+    if (addressing === "daad") {
+      // Items whose weight is below 1/N are dropped; the mask carries no gradient.
+      weights = tf.mul(w, tf.cast(tf.greaterEqual(w, 1 / n), "float32"));
+    } else {
+      const shifted = tf.sub(w, shrinkThreshold);
+      const shrunk = tf.div(tf.mul(tf.relu(shifted), w), tf.add(tf.abs(shifted), 1e-12));
+      weights = tf.div(shrunk, tf.maximum(tf.sum(shrunk, 1, true), 1e-12));
+      entropy = tf.mean(tf.sum(tf.mul(tf.neg(weights), tf.log(tf.add(weights, 1e-12))), 1));
+    }
+    return { weights, read: tf.matMul(weights, memory) as tf.Tensor2D, entropy };
+  });
+}
+
+/** Output of {@linkcode BlockMemory.apply}. */
+export interface BlockMemoryOutput {
+  /** The assembled map, same shape as the input. */
+  output: tf.Tensor4D;
+  /** Addressing weights [B·rh·rw·rc, N]. */
+  weights: tf.Tensor2D;
+  /** Mean addressing entropy (`memae` addressing only). */
+  entropy: tf.Scalar | null;
+}
+
+/** One memory bank for one scale: divide, address, assemble. */
+export class BlockMemory {
+  readonly bank: tf.Variable;
+  readonly dim: number;
+
+  /**
+   * Creates the bank N×D in `store` as `<name>.items`, initialised N(0, 1/D) so items
+   * start with a norm near one. Validates the geometry against the map first.
+   */
+  constructor(
+    store: ParamStore,
+    readonly name: string,
+    rng: Rng,
+    readonly map: { height: number; width: number; channels: number },
+    readonly config: BlockMemoryConfig,
+  ) {
+    validateBlockMemoryConfig(config, map, name);
+    this.dim = blockDim(map, config.division);
+    const values = rng.normalArray(config.items * this.dim, 0, 1 / Math.sqrt(this.dim));
+    this.bank = store.add(`${name}.items`, tf.tensor2d(values, [config.items, this.dim]));
+  }
+
+  apply(f: tf.Tensor4D): BlockMemoryOutput {
+    const [, h, w, c] = f.shape;
+    if (h !== this.map.height || w !== this.map.width || c !== this.map.channels) {
+      throw new BlockGeometryError(
+        `${this.name}: built for ${this.map.height}x${this.map.width}x${this.map.channels} ` +
+          `maps, got ${h}x${w}x${c}`,
+      );
+    }
+    return tidyObject(() => {
+      const q = divideBlocks(f, this.config.division);
+      const r = addressMemory(
+        q,
+        this.bank as tf.Tensor2D,
+        this.config.addressing,
+        this.config.shrinkThreshold,
+      );
+      return {
+        output: assembleBlocks(r.read, f.shape, this.config.division),
+        weights: r.weights,
+        entropy: r.entropy,
+      };
+    });
+  }
+}

@@ -1,0 +1,225 @@
+import * as tf from "@tensorflow/tfjs";
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { assertNoLeak, useBackend, values } from "../../tests/tf_helpers.ts";
+import { ParamStore } from "../nn/params.ts";
+import { Rng } from "../util/rng.ts";
+import {
+  addressMemory,
+  assembleBlocks,
+  BlockGeometryError,
+  BlockMemory,
+  divideBlocks,
+  type Division,
+  validateBlockMemoryConfig,
+} from "./block_memory.ts";
+
+await useBackend("cpu");
+
+Deno.test("divideBlocks() puts each block's pixels, in h, w, c order, into one query", () => {
+  // 1 image, 4x4 map, 2 channels; value = 100·h + 10·w + c.
+  const vals: number[] = [];
+  for (let h = 0; h < 4; h++) {
+    for (let w = 0; w < 4; w++) for (let c = 0; c < 2; c++) vals.push(100 * h + 10 * w + c);
+  }
+  const f = tf.tensor4d(vals, [1, 4, 4, 2]);
+  const q = divideBlocks(f, [2, 2, 1]);
+  assertEquals(q.shape, [4, 8]);
+  // Query 1 = block row 0, block column 1: pixels (0,2),(0,3),(1,2),(1,3).
+  assertEquals(values(q).slice(8, 16), [20, 21, 30, 31, 120, 121, 130, 131]);
+  // With rc = 2 each query holds one channel of one block: query 1 = block (0,0), channel 1.
+  const q2 = divideBlocks(f, [2, 2, 2]);
+  assertEquals(q2.shape, [8, 4]);
+  assertEquals(values(q2).slice(4, 8), [1, 11, 101, 111]);
+});
+
+Deno.test("assembleBlocks() is the exact inverse of divideBlocks() for many geometries", () => {
+  const rng = new Rng(3);
+  const cases: [number[], Division][] = [
+    [[2, 8, 8, 4], [2, 2, 1]],
+    [[3, 8, 4, 6], [4, 2, 3]],
+    [[1, 16, 16, 8], [16, 16, 1]],
+    [[2, 6, 9, 4], [3, 9, 2]],
+    [[1, 4, 4, 4], [1, 1, 1]],
+  ];
+  for (const [shape, div] of cases) {
+    const f = tf.tensor4d(
+      rng.normalArray(shape.reduce((a, b) => a * b)),
+      shape as [number, number, number, number],
+    );
+    const q = divideBlocks(f, div);
+    const [b, h, w, c] = shape;
+    assertEquals(q.shape, [
+      b * div[0] * div[1] * div[2],
+      (h / div[0]) * (w / div[1]) * (c / div[2]),
+    ]);
+    assertEquals(
+      values(assembleBlocks(q, f.shape, div)),
+      values(f),
+      `shape ${shape} division ${div}`,
+    );
+  }
+});
+
+Deno.test("addressMemory() 'daad' matches eq. 1-2 computed by hand on a tiny bank", () => {
+  const q = [[1, 0], [0.6, 0.8]];
+  const m = [[2, 0], [0, 1], [-1, 0]]; // N = 3, unnormalised items
+  const r = addressMemory(tf.tensor2d(q), tf.tensor2d(m), "daad");
+  for (let i = 0; i < q.length; i++) {
+    const qn = Math.hypot(...q[i]);
+    const sims = m.map((item) =>
+      (q[i][0] * item[0] + q[i][1] * item[1]) / (qn * Math.hypot(...item))
+    );
+    const z = sims.reduce((a, s) => a + Math.exp(s), 0);
+    const w = sims.map((s) => Math.exp(s) / z).map((v) => (v >= 1 / 3 ? v : 0)); // drop < 1/N
+    const read = [0, 1].map((d) => w.reduce((a, wi, k) => a + wi * m[k][d], 0));
+    const gotW = values(r.weights).slice(i * 3, i * 3 + 3);
+    const gotR = values(r.read).slice(i * 2, i * 2 + 2);
+    w.forEach((v, k) => assertAlmostEquals(gotW[k], v, 1e-6));
+    read.forEach((v, d) => assertAlmostEquals(gotR[d], v, 1e-6));
+  }
+  assertEquals(r.entropy, null);
+});
+
+Deno.test("addressMemory() 'daad' zeroes every weight below 1/N and keeps the rest", () => {
+  const rng = new Rng(4);
+  const n = 50;
+  const q = tf.tensor2d(rng.normalArray(20 * 16), [20, 16]);
+  const m = tf.tensor2d(rng.normalArray(n * 16), [n, 16]);
+  const w = values(addressMemory(q, m, "daad").weights);
+  const soft = values(tf.softmax(tf.matMul(
+    tf.div(q, tf.norm(q, 2, 1, true)),
+    tf.div(m, tf.norm(m, 2, 1, true)),
+    false,
+    true,
+  )));
+  let zeros = 0;
+  for (let i = 0; i < w.length; i++) {
+    if (soft[i] < 1 / n) {
+      assertEquals(w[i], 0);
+      zeros++;
+    } else {
+      assertAlmostEquals(w[i], soft[i], 1e-6);
+    }
+  }
+  assert(zeros > 0 && zeros < w.length, `some but not all weights dropped (${zeros})`);
+});
+
+Deno.test("addressMemory() 'memae' shrinks, renormalises to 1 and reports the entropy", () => {
+  const lambda = 0.3;
+  const q = tf.tensor2d([[1, 0]]);
+  const m = tf.tensor2d([[1, 0], [0, 1], [-1, 0]]);
+  const r = addressMemory(q, m, "memae", lambda);
+  const z = Math.exp(1) + Math.exp(0) + Math.exp(-1);
+  const soft = [Math.exp(1) / z, 1 / z, Math.exp(-1) / z]; // 0.665, 0.245, 0.090
+  const shrunk = soft.map((w) => (Math.max(w - lambda, 0) * w) / (Math.abs(w - lambda) + 1e-12));
+  const sum = shrunk.reduce((a, b) => a + b, 0);
+  const want = shrunk.map((v) => v / sum); // [1, 0, 0]: only the first passes λ
+  values(r.weights).forEach((v, k) => assertAlmostEquals(v, want[k], 1e-6));
+  assertAlmostEquals(values(r.weights).reduce((a, b) => a + b, 0), 1, 1e-6);
+  const entropy = -want.reduce((a, w) => a + w * Math.log(w + 1e-12), 0);
+  assertAlmostEquals(r.entropy!.dataSync()[0], entropy, 1e-6);
+});
+
+Deno.test("BlockMemory: gradients reach the memory items and the input", () => {
+  const store = new ParamStore("t");
+  const rng = new Rng(5);
+  const mem = new BlockMemory(store, "mem", rng, { height: 4, width: 4, channels: 2 }, {
+    division: [2, 2, 1],
+    items: 6,
+    addressing: "daad",
+    shrinkThreshold: 0.0025,
+  });
+  const x = tf.variable(tf.tensor4d(rng.normalArray(2 * 4 * 4 * 2), [2, 4, 4, 2]));
+  const { grads } = tf.variableGrads(
+    () => tf.sum(tf.square(mem.apply(x as unknown as tf.Tensor4D).output)),
+    [mem.bank, x],
+  );
+  const gm = values(grads[mem.bank.name]), gx = values(grads[x.name]);
+  assert(gm.some((v) => Math.abs(v) > 1e-6), "memory items get a gradient");
+  assert(gx.some((v) => Math.abs(v) > 1e-6), "the input gets a gradient (through the addressing)");
+  assert([...gm, ...gx].every(Number.isFinite));
+  x.dispose();
+  store.dispose();
+});
+
+Deno.test("BlockMemory handles an all-zero query (ReLU features) with finite gradients", () => {
+  const store = new ParamStore("t");
+  const mem = new BlockMemory(store, "mem", new Rng(6), { height: 2, width: 2, channels: 2 }, {
+    division: [1, 1, 1],
+    items: 4,
+    addressing: "daad",
+    shrinkThreshold: 0.0025,
+  });
+  const x = tf.variable(tf.zeros([1, 2, 2, 2]));
+  const { grads } = tf.variableGrads(() => tf.sum(mem.apply(x as unknown as tf.Tensor4D).output), [
+    mem.bank,
+    x,
+  ]);
+  assert(
+    values(grads[x.name]).every(Number.isFinite) &&
+      values(grads[mem.bank.name]).every(Number.isFinite),
+  );
+  x.dispose();
+  store.dispose();
+});
+
+Deno.test("validateBlockMemoryConfig() names the scale, the map size and the rates", () => {
+  const config = {
+    division: [3, 3, 1] as Division,
+    items: 10,
+    addressing: "daad" as const,
+    shrinkThreshold: 0,
+  };
+  const e = assertThrows(
+    () =>
+      validateBlockMemoryConfig(config, { height: 8, width: 8, channels: 4 }, "memory at scale 2"),
+    BlockGeometryError,
+  );
+  for (const part of ["memory at scale 2", "3,3,1", "8x8x4"]) {
+    assert(e.message.includes(part), e.message);
+  }
+  assertThrows(
+    () =>
+      validateBlockMemoryConfig({ ...config, division: [2, 2, 1], items: 0 }, {
+        height: 8,
+        width: 8,
+        channels: 4,
+      }),
+    BlockGeometryError,
+    "memory size",
+  );
+  assertThrows(
+    () =>
+      validateBlockMemoryConfig({ ...config, division: [0, 2, 1] }, {
+        height: 8,
+        width: 8,
+        channels: 4,
+      }),
+    BlockGeometryError,
+    "rh=0",
+  );
+});
+
+Deno.test("BlockMemory leaves no tensors behind", async () => {
+  const store = new ParamStore("t");
+  const mem = new BlockMemory(store, "mem", new Rng(7), { height: 4, width: 4, channels: 4 }, {
+    division: [2, 2, 2],
+    items: 8,
+    addressing: "memae",
+    shrinkThreshold: 0.0025,
+  });
+  const x = tf.randomNormal([2, 4, 4, 4]) as tf.Tensor4D;
+  await assertNoLeak("memory forward+backward", () => {
+    for (let i = 0; i < 3; i++) {
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => {
+          const o = mem.apply(x);
+          return tf.add(tf.sum(o.output), o.entropy!) as tf.Scalar;
+        }, [mem.bank]);
+        values(grads[mem.bank.name]);
+      });
+    }
+  });
+  x.dispose();
+  store.dispose();
+});

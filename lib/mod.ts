@@ -1,0 +1,32 @@
+/**
+ * The kit's public API: backends, the DAAD model family, data, training, evaluation.
+ *
+ * @example
+ * ```ts
+ * import { initBackend, oneClassMnist, resolveRunConfig, trainRun } from "./mod.ts";
+ * const backend = await initBackend("auto");
+ * const config = resolveRunConfig({ data: "mnist", normal: 3, epochs: 5 });
+ * const { metrics } = await trainRun(config, { backend });
+ * console.log(metrics?.image_auroc);
+ * ```
+ * @module
+ */
+export * from "./backend.ts";
+export * from "./config.ts";
+export * from "./data/mod.ts";
+export * from "./eval/evaluate.ts";
+export * from "./eval/score_set.ts";
+export * from "./kernels/mod.ts";
+export * from "./memory/block_memory.ts";
+export * from "./metrics/mod.ts";
+export * from "./models/daad/mod.ts";
+export * from "./models/mod.ts";
+export * from "./nn/layers.ts";
+export * from "./nn/params.ts";
+export * from "./run.ts";
+export * from "./train/adam.ts";
+export * from "./train/checkpoint.ts";
+export * from "./train/progress.ts";
+export * from "./train/run_dir.ts";
+export * from "./train/trainer.ts";
+export { deriveSeed, Rng, type RngState } from "./util/rng.ts";

@@ -1,0 +1,143 @@
+/**
+ * Configuration of the DAAD network family: vanilla AE, AE+Skip, MemAE* and DAAD share
+ * one encoder/decoder (supplement Table 2) and differ in skips and memory.
+ * @module
+ */
+import {
+  type Addressing,
+  BlockGeometryError,
+  type Division,
+  validateBlockMemoryConfig,
+} from "../../memory/block_memory.ts";
+
+/** The variants of `--model` built from this network. */
+export type DaadVariant = "ae" | "ae-skip" | "memae" | "daad";
+
+/** All variants, for argument validation. */
+export const DAAD_VARIANTS: readonly DaadVariant[] = ["ae", "ae-skip", "memae", "daad"];
+
+/** Configuration of one network of the family. */
+export interface DaadConfig {
+  /** Which variant: decides skips and which scales carry memory. */
+  variant: DaadVariant;
+  /** Input height = width in pixels; divisible by 16 (four 2x poolings). */
+  size: number;
+  /** Input channels: 1 (grey) or 3 (colour). */
+  channels: number;
+  /** Base width: channels of the first stage; 64 in supplement Table 2. */
+  width: number;
+  /** Memory items N per bank (paper default 500). */
+  memory: number;
+  /**
+   * Division rates (rh, rw, rc), the same at every memory scale (paper §3.1.2). For
+   * `memae`, null means pixel-wise at the 16x scale (rh = rw = size / 16).
+   */
+  division: Division | null;
+  /** `daad` drops weights < 1/N; `memae` uses hard shrinkage + entropy loss. */
+  addressing: Addressing;
+  /** MemAE shrinkage threshold λ (official default 0.0025). */
+  shrinkThreshold: number;
+  /** Weight of MemAE's entropy loss (official default 0.0002); 0 disables it. */
+  entropyWeight: number;
+}
+
+/** Supplement Table 2 at 256x256 with the paper's memory settings (§4.1). */
+export const DEFAULT_DAAD_CONFIG: Readonly<DaadConfig> = Object.freeze({
+  variant: "daad" as DaadVariant,
+  size: 256,
+  channels: 3,
+  width: 64,
+  memory: 500,
+  division: [8, 8, 1] as Division,
+  addressing: "daad" as Addressing,
+  shrinkThreshold: 0.0025,
+  entropyWeight: 0.0002,
+});
+
+/** Raised for a configuration that cannot be built; the message names the field. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Whether the variant concatenates encoder features into the decoder. */
+export function hasSkips(variant: DaadVariant): boolean {
+  return variant === "ae-skip" || variant === "daad";
+}
+
+/** Encoder scales (1 = 2x, 2 = 4x, 3 = 8x, 4 = 16x down-sampling) that carry a memory. */
+export function memoryScales(variant: DaadVariant): number[] {
+  switch (variant) {
+    case "daad":
+      return [1, 2, 3, 4];
+    case "memae":
+      return [4];
+    default:
+      return [];
+  }
+}
+
+/** Channels of stage `i` (0..4) for base width `width`: w, 2w, 4w, 8w, 16w. */
+export function stageChannels(width: number): number[] {
+  return [1, 2, 4, 8, 16].map((m) => m * width);
+}
+
+/** The division actually used: `memae` with null division is pixel-wise at 16x. */
+export function effectiveDivision(config: DaadConfig): Division {
+  if (config.division != null) return config.division;
+  const s = config.size / 16;
+  return [s, s, 1];
+}
+
+/** Feature map of encoder scale `scale` (1..4) after pooling. */
+export function scaleMap(config: DaadConfig, scale: number) {
+  const side = config.size / 2 ** scale;
+  return { height: side, width: side, channels: stageChannels(config.width)[scale - 1] };
+}
+
+/**
+ * Checks a configuration; throws {@linkcode ConfigError} or
+ * {@linkcode BlockGeometryError} naming the bad field, value and scale.
+ */
+export function validateDaadConfig(config: DaadConfig): void {
+  const int = (name: string, v: number, min: number) => {
+    if (!Number.isInteger(v) || v < min) {
+      throw new ConfigError(`${name} must be an integer >= ${min}, got ${v}`);
+    }
+  };
+  if (!(DAAD_VARIANTS as readonly string[]).includes(config.variant)) {
+    throw new ConfigError(`unknown variant '${config.variant}' (${DAAD_VARIANTS.join(", ")})`);
+  }
+  int("size", config.size, 16);
+  if (config.size % 16 !== 0) {
+    throw new ConfigError(`size must be divisible by 16 (four 2x poolings), got ${config.size}`);
+  }
+  int("channels", config.channels, 1);
+  int("width", config.width, 1);
+  int("memory", config.memory, 1);
+  if (!(config.entropyWeight >= 0)) {
+    throw new ConfigError(`entropy weight must be >= 0, got ${config.entropyWeight}`);
+  }
+  const division = effectiveDivision(config);
+  for (const scale of memoryScales(config.variant)) {
+    try {
+      validateBlockMemoryConfig(
+        {
+          division,
+          items: config.memory,
+          addressing: config.addressing,
+          shrinkThreshold: config.shrinkThreshold,
+        },
+        scaleMap(config, scale),
+        `memory at scale ${scale} (${2 ** scale}x)`,
+      );
+    } catch (e) {
+      if (e instanceof BlockGeometryError) {
+        throw new BlockGeometryError(`${e.message}; input size ${config.size}`);
+      }
+      throw e;
+    }
+  }
+}

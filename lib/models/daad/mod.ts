@@ -1,0 +1,57 @@
+/**
+ * The DAAD family (`ae`, `ae-skip`, `memae`, `daad`) as a kit model: network, training
+ * objective (eq. 4, plus MemAE's entropy term) and anomaly scorer R(x).
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Adam, type AdamConfig } from "../../train/adam.ts";
+import type { Objective } from "../../train/trainer.ts";
+import type { KitModel, ScoreOutput } from "../kit_model.ts";
+import type { DaadConfig } from "./config.ts";
+import { daadLoss } from "./loss.ts";
+import { DaadNetwork } from "./model.ts";
+import { errorMap, reconstructionScore } from "./score.ts";
+
+export * from "./config.ts";
+export { DaadNetwork } from "./model.ts";
+export type { DaadOutput } from "./model.ts";
+export { daadLoss, reconstructionLoss } from "./loss.ts";
+export { errorMap, reconstructionScore } from "./score.ts";
+
+/** A DAAD-family network wrapped for training and scoring. */
+export class DaadModel implements KitModel {
+  readonly network: DaadNetwork;
+  readonly objectives: Objective[];
+
+  constructor(readonly config: DaadConfig, seed: number, adam: Partial<AdamConfig> = {}) {
+    this.network = new DaadNetwork(config, seed);
+    const optimizer = new Adam(this.network.params.trainableVariables(), adam);
+    this.objectives = [{
+      name: "model",
+      optimizer,
+      loss: (batch) =>
+        daadLoss(batch, this.network.forward(batch, { training: true }), config.entropyWeight),
+    }];
+  }
+
+  get params() {
+    return this.network.params;
+  }
+
+  /** Evaluation-mode reconstruction. */
+  reconstruct(x: tf.Tensor4D): tf.Tensor4D {
+    return this.network.forward(x, { training: false }).reconstruction;
+  }
+
+  score(x: tf.Tensor4D): ScoreOutput {
+    return tf.tidy(() => {
+      const rec = this.reconstruct(x);
+      return { scores: reconstructionScore(x, rec), maps: errorMap(x, rec), reconstruction: rec };
+    }) as unknown as ScoreOutput;
+  }
+
+  dispose(): void {
+    for (const o of this.objectives) o.optimizer.dispose();
+    this.network.dispose();
+  }
+}

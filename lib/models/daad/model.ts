@@ -1,0 +1,166 @@
+/**
+ * The DAAD network (supplement Table 2) and its ablations AE, AE+Skip and MemAE*.
+ *
+ * Read top to bottom: four encoder stages (two ConvBNReLU, then 2x max-pool) whose
+ * pooled outputs go through a block-wise memory (where the variant has one); a
+ * bottleneck of two ConvBNReLU at 16x width; three decoder stages (ConvTranspose 2x2
+ * stride 2, concatenation with the memory-filtered skip where the variant has skips,
+ * two ConvBNReLU); a last ConvTranspose, a head of two ConvBNReLU and a 1x1 conv back
+ * to the input channels. Tensors are NHWC.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { DaadNetwork } from "./model.ts";
+ * import { DEFAULT_DAAD_CONFIG } from "./config.ts";
+ * const net = new DaadNetwork({ ...DEFAULT_DAAD_CONFIG, size: 32, width: 4, memory: 10,
+ *   division: [2, 2, 1], channels: 1 }, 0);
+ * const y = net.forward(tf.zeros([1, 32, 32, 1]), { training: false });
+ * console.log(y.reconstruction.shape); // [1, 32, 32, 1]
+ * net.dispose();
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { BlockMemory } from "../../memory/block_memory.ts";
+import {
+  Conv2d,
+  ConvBnRelu,
+  ConvTranspose2x2,
+  type ForwardMode,
+  maxPool2x2,
+} from "../../nn/layers.ts";
+import { ParamStore } from "../../nn/params.ts";
+import { Rng } from "../../util/rng.ts";
+import {
+  type DaadConfig,
+  effectiveDivision,
+  hasSkips,
+  memoryScales,
+  scaleMap,
+  stageChannels,
+  validateDaadConfig,
+} from "./config.ts";
+
+/** What one forward pass returns. */
+export interface DaadOutput {
+  /** x̂, same shape as the input. */
+  reconstruction: tf.Tensor4D;
+  /** Addressing weights per memory scale (key: scale 1..4), for diagnostics. */
+  memoryWeights: Map<number, tf.Tensor2D>;
+  /** Sum over scales of the mean addressing entropy (MemAE addressing only). */
+  entropy: tf.Scalar | null;
+}
+
+/** The encoder/decoder with optional skips and block-wise memories. */
+export class DaadNetwork {
+  readonly params: ParamStore;
+  readonly config: DaadConfig;
+  readonly #enc: [ConvBnRelu, ConvBnRelu][] = [];
+  readonly #memory = new Map<number, BlockMemory>();
+  readonly #bottleneck: [ConvBnRelu, ConvBnRelu];
+  readonly #up: ConvTranspose2x2[] = [];
+  readonly #dec: [ConvBnRelu, ConvBnRelu][] = [];
+  readonly #head: [ConvBnRelu, ConvBnRelu, Conv2d];
+
+  /** Builds the network with weights drawn from `seed` (same seed, same weights). */
+  constructor(config: DaadConfig, seed: number, store?: ParamStore) {
+    validateDaadConfig(config);
+    this.config = { ...config };
+    this.params = store ?? new ParamStore(config.variant);
+    const rng = new Rng(seed);
+    const ch = stageChannels(config.width);
+    const skips = hasSkips(config.variant);
+    const p = this.params;
+
+    let cin = config.channels;
+    for (let i = 0; i < 4; i++) {
+      this.#enc.push([
+        new ConvBnRelu(p, `enc${i + 1}.1`, rng, cin, ch[i]),
+        new ConvBnRelu(p, `enc${i + 1}.2`, rng, ch[i], ch[i]),
+      ]);
+      cin = ch[i];
+    }
+    for (const scale of memoryScales(config.variant)) {
+      this.#memory.set(
+        scale,
+        new BlockMemory(p, `mem${scale}`, rng, scaleMap(config, scale), {
+          division: effectiveDivision(config),
+          items: config.memory,
+          addressing: config.addressing,
+          shrinkThreshold: config.shrinkThreshold,
+        }),
+      );
+    }
+    this.#bottleneck = [
+      new ConvBnRelu(p, "bottleneck.1", rng, ch[3], ch[4]),
+      new ConvBnRelu(p, "bottleneck.2", rng, ch[4], ch[4]),
+    ];
+    // Decoder level k (k = 3, 2, 1): up from ch[k+1] to ch[k], concat the scale-k skip
+    // (ch[k-1] channels), two ConvBNReLU to ch[k]. Table 2 names these dec_{k+1}.
+    for (const k of [3, 2, 1]) {
+      this.#up.push(new ConvTranspose2x2(p, `up${k + 1}`, rng, ch[k + 1], ch[k]));
+      const cat = skips ? ch[k] + ch[k - 1] : ch[k];
+      this.#dec.push([
+        new ConvBnRelu(p, `dec${k + 1}.1`, rng, cat, ch[k]),
+        new ConvBnRelu(p, `dec${k + 1}.2`, rng, ch[k], ch[k]),
+      ]);
+    }
+    this.#up.push(new ConvTranspose2x2(p, "up1", rng, ch[1], ch[0]));
+    this.#head = [
+      new ConvBnRelu(p, "head.1", rng, ch[0], ch[0]),
+      new ConvBnRelu(p, "head.2", rng, ch[0], ch[0]),
+      new Conv2d(p, "head.out", rng, ch[0], config.channels, 1, true),
+    ];
+  }
+
+  /** Memory banks by scale (1..4), for diagnostics and notebooks. */
+  get memories(): ReadonlyMap<number, BlockMemory> {
+    return this.#memory;
+  }
+
+  /** Reconstructs `x` [B, size, size, channels]. */
+  forward(x: tf.Tensor4D, mode: ForwardMode): DaadOutput {
+    const { size, channels } = this.config;
+    const [, h, w, c] = x.shape;
+    if (h !== size || w !== size || c !== channels) {
+      throw new Error(`network expects [B, ${size}, ${size}, ${channels}] input, got [${x.shape}]`);
+    }
+    const memoryWeights = new Map<number, tf.Tensor2D>();
+    const entropies: tf.Scalar[] = [];
+    const skips: tf.Tensor4D[] = [];
+    let f = x;
+    for (let i = 0; i < 4; i++) {
+      const [c1, c2] = this.#enc[i];
+      f = maxPool2x2(c2.apply(c1.apply(f, mode), mode));
+      const mem = this.#memory.get(i + 1);
+      if (mem == null) {
+        skips.push(f);
+      } else {
+        const m = mem.apply(f);
+        memoryWeights.set(i + 1, m.weights);
+        if (m.entropy != null) entropies.push(m.entropy);
+        skips.push(m.output);
+      }
+    }
+    // The bottleneck reads the 16x scale after its memory (m4 in Table 2).
+    let y = this.#bottleneck[1].apply(this.#bottleneck[0].apply(skips[3], mode), mode);
+    const withSkips = hasSkips(this.config.variant);
+    for (let k = 0; k < 3; k++) {
+      const up = this.#up[k].apply(y);
+      const input = withSkips ? tf.concat([up, skips[2 - k]], 3) : up;
+      const [c1, c2] = this.#dec[k];
+      y = c2.apply(c1.apply(input, mode), mode);
+    }
+    const up = this.#up[3].apply(y);
+    const [h1, h2, out] = this.#head;
+    const reconstruction = out.apply(h2.apply(h1.apply(up, mode), mode));
+    const entropy = entropies.length === 0 ? null : tf.addN(entropies) as tf.Scalar;
+    return { reconstruction, memoryWeights, entropy };
+  }
+
+  /** Frees every weight. */
+  dispose(): void {
+    this.params.dispose();
+  }
+}

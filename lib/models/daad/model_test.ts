@@ -1,0 +1,145 @@
+import * as tf from "@tensorflow/tfjs";
+import { assert, assertEquals, assertThrows } from "../../../tests/assert.ts";
+import { assertNoLeak, useBackend, values } from "../../../tests/tf_helpers.ts";
+import { BlockGeometryError } from "../../memory/block_memory.ts";
+import { type DaadConfig, DEFAULT_DAAD_CONFIG, validateDaadConfig } from "./config.ts";
+import { DaadModel } from "./mod.ts";
+import { DaadNetwork } from "./model.ts";
+
+await useBackend("cpu");
+
+const tiny = (over: Partial<DaadConfig> = {}): DaadConfig => ({
+  ...DEFAULT_DAAD_CONFIG,
+  size: 32,
+  width: 4,
+  memory: 6,
+  division: [2, 2, 1],
+  channels: 1,
+  ...over,
+});
+
+Deno.test("DaadNetwork has the reference's parameter count (supplement Table 2)", () => {
+  // PyTorch reference (tools/daad_ref.py) totals, minus the biases of the convs that
+  // batch norm follows, which this kit omits: 5,685,011 - 1,472 and 1,076,279 - 368.
+  for (
+    const [size, width, division, want] of [[64, 16, [2, 2, 1], 5_683_539], [
+      32,
+      4,
+      [1, 1, 1],
+      1_075_911,
+    ]] as const
+  ) {
+    const net = new DaadNetwork(
+      { ...DEFAULT_DAAD_CONFIG, size, width, division: [...division] },
+      0,
+    );
+    assertEquals(net.params.numParams(), want, `size ${size} width ${width}`);
+    net.dispose();
+  }
+});
+
+Deno.test("every variant reconstructs to the input shape, with memory where it should be", () => {
+  const x = tf.randomUniform([2, 32, 32, 1], -1, 1) as tf.Tensor4D;
+  const expectScales: Record<string, number[]> = {
+    ae: [],
+    "ae-skip": [],
+    memae: [4],
+    daad: [1, 2, 3, 4],
+  };
+  for (const variant of ["ae", "ae-skip", "memae", "daad"] as const) {
+    const net = new DaadNetwork(
+      tiny({ variant, division: variant === "memae" ? null : [2, 2, 1] }),
+      1,
+    );
+    const out = net.forward(x, { training: false });
+    assertEquals(out.reconstruction.shape, [2, 32, 32, 1]);
+    assertEquals([...out.memoryWeights.keys()], expectScales[variant], variant);
+    tf.dispose([out.reconstruction, ...out.memoryWeights.values(), out.entropy ?? []]);
+    net.dispose();
+  }
+  x.dispose();
+});
+
+Deno.test("memae is pixel-wise at 16x: one query per pixel of the 2x2x32 map", () => {
+  const net = new DaadNetwork(tiny({ variant: "memae", division: null, addressing: "memae" }), 1);
+  const bank = net.memories.get(4)!.bank;
+  assertEquals(bank.shape, [6, 32]); // D = 1·1·(8·4) channels
+  const out = net.forward(tf.zeros([3, 32, 32, 1]), { training: false });
+  assertEquals(out.memoryWeights.get(4)!.shape, [3 * 2 * 2, 6]);
+  assert(out.entropy != null);
+  net.dispose();
+});
+
+Deno.test("the same seed gives the same weights, another seed others", () => {
+  const a = new DaadNetwork(tiny(), 7),
+    b = new DaadNetwork(tiny(), 7),
+    c = new DaadNetwork(tiny(), 8);
+  const wa = values(a.params.get("enc1.1.conv.w")), wb = values(b.params.get("enc1.1.conv.w"));
+  assertEquals(wa, wb);
+  assert(values(c.params.get("enc1.1.conv.w"))[0] !== wa[0]);
+  [a, b, c].forEach((n) => n.dispose());
+});
+
+Deno.test("a DAAD training step reaches all four memory banks and leaks no tensor", async () => {
+  const model = new DaadModel(tiny({ width: 2 }), 2, { lr: 1e-3 });
+  const x = tf.randomUniform([2, 32, 32, 1], -1, 1) as tf.Tensor4D;
+  const vars = model.objectives[0].optimizer.variables;
+  const step = () =>
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => model.objectives[0].loss(x).total, vars);
+      model.objectives[0].optimizer.apply(grads);
+    });
+  const first = tf.tidy(() =>
+    tf.variableGrads(() => model.objectives[0].loss(x).total, vars).grads
+  );
+  for (let s = 1; s <= 4; s++) {
+    const g = values(first[model.network.memories.get(s)!.bank.name]);
+    assert(g.some((v) => v !== 0), `memory at scale ${s} gets a gradient`);
+  }
+  tf.dispose(Object.values(first));
+  step(); // warm-up
+  await assertNoLeak("5 training steps", () => {
+    for (let i = 0; i < 5; i++) step();
+  });
+  x.dispose();
+  model.dispose();
+});
+
+Deno.test("training lowers the reconstruction loss on a fixed batch", () => {
+  const model = new DaadModel(
+    tiny({ variant: "ae-skip", size: 16, width: 2, division: [1, 1, 1] }),
+    3,
+    { lr: 3e-3 },
+  );
+  const x = tf.randomUniform([4, 16, 16, 1], -1, 1) as tf.Tensor4D;
+  const obj = model.objectives[0];
+  const loss = () => tf.tidy(() => obj.loss(x).total.dataSync()[0]);
+  const before = loss();
+  for (let i = 0; i < 15; i++) {
+    tf.tidy(() =>
+      obj.optimizer.apply(tf.variableGrads(() => obj.loss(x).total, obj.optimizer.variables).grads)
+    );
+  }
+  const after = loss();
+  assert(after < before * 0.7, `loss ${before} -> ${after}`);
+  x.dispose();
+  model.dispose();
+});
+
+Deno.test("validateDaadConfig() refuses sizes not divisible by 16 and impossible divisions", () => {
+  assertThrows(() => validateDaadConfig(tiny({ size: 40 })), Error, "divisible by 16");
+  const e = assertThrows(
+    () => validateDaadConfig(tiny({ size: 32, division: [3, 3, 1] })),
+    BlockGeometryError,
+  );
+  assert(
+    e.message.includes("scale 1") && e.message.includes("16x16x4") && e.message.includes("3,3,1"),
+    e.message,
+  );
+  assertThrows(
+    () => validateDaadConfig(tiny({ division: [4, 4, 1] })),
+    BlockGeometryError,
+    "scale 4",
+  );
+  assertThrows(() => validateDaadConfig(tiny({ memory: 0 })), Error, "memory");
+});

@@ -1,0 +1,176 @@
+/**
+ * The layers of the kit's networks, as small classes that create their weights in a
+ * {@linkcode ParamStore} and apply them to NHWC tensors.
+ *
+ * Conventions (PyTorch's, so that numbers compare with the papers' code):
+ * - weights He-normal (std = sqrt(2 / fan_in)) for layers followed by ReLU;
+ * - batch norm with momentum 0.1 and eps 1e-5; training mode normalises with the batch
+ *   statistics and updates running mean and unbiased variance; eval mode uses them;
+ * - a conv followed by batch norm has no bias: batch norm removes any constant shift.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Rng } from "../util/rng.ts";
+import type { ParamStore } from "./params.ts";
+
+/** Whether a forward pass trains (batch statistics, running-stat updates) or evaluates. */
+export interface ForwardMode {
+  training: boolean;
+}
+
+/** He-normal weights of `shape` with fan-in `fanIn`, drawn from `rng`. */
+export function heNormal(rng: Rng, shape: number[], fanIn: number): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(rng.normalArray(n, 0, Math.sqrt(2 / fanIn)), shape);
+}
+
+/** A 2-D convolution, stride 1, 'same' padding, optional bias. */
+export class Conv2d {
+  readonly w: tf.Variable;
+  readonly b: tf.Variable | null;
+
+  constructor(
+    store: ParamStore,
+    name: string,
+    rng: Rng,
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernel = 3,
+    bias = true,
+  ) {
+    const fanIn = inChannels * kernel * kernel;
+    this.w = store.add(
+      `${name}.w`,
+      heNormal(rng, [kernel, kernel, inChannels, outChannels], fanIn),
+    );
+    this.b = bias ? store.add(`${name}.b`, tf.zeros([outChannels])) : null;
+  }
+
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    const y = tf.conv2d(x, this.w as tf.Tensor4D, 1, "same");
+    return this.b == null ? y : tf.add(y, this.b) as tf.Tensor4D;
+  }
+}
+
+/** Batch normalisation over N, H, W of an NHWC tensor. */
+export class BatchNorm {
+  readonly gamma: tf.Variable;
+  readonly beta: tf.Variable;
+  readonly runningMean: tf.Variable;
+  readonly runningVar: tf.Variable;
+
+  constructor(
+    store: ParamStore,
+    name: string,
+    readonly channels: number,
+    readonly momentum = 0.1,
+    readonly eps = 1e-5,
+  ) {
+    this.gamma = store.add(`${name}.gamma`, tf.ones([channels]));
+    this.beta = store.add(`${name}.beta`, tf.zeros([channels]));
+    this.runningMean = store.add(`${name}.running_mean`, tf.zeros([channels]), false);
+    this.runningVar = store.add(`${name}.running_var`, tf.ones([channels]), false);
+  }
+
+  apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
+    if (!mode.training) {
+      return tf.batchNorm(
+        x,
+        this.runningMean,
+        this.runningVar,
+        this.beta,
+        this.gamma,
+        this.eps,
+      ) as tf.Tensor4D;
+    }
+    return this.#train(x, this.gamma, this.beta) as tf.Tensor4D;
+  }
+
+  // Training-mode batch norm with its analytic gradient. tfjs's own batchNorm gradient
+  // tiles the per-channel statistics to the full tensor size, which dominated a step.
+  #train = tf.customGrad((x, gamma, beta, save) => {
+    const x4 = x as tf.Tensor4D;
+    const { mean, variance } = tf.moments(x4, [0, 1, 2]);
+    const invStd = tf.rsqrt(tf.add(variance, this.eps));
+    const n = x4.size / this.channels;
+    // Running statistics are state, not part of the loss; customGrad's forward is not taped.
+    const m = this.momentum;
+    this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
+    const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
+    this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+    (save as tf.GradSaveFunc)([x4, mean, invStd, gamma as tf.Tensor]);
+    const value = tf.batchNorm(
+      x4,
+      mean,
+      variance,
+      beta as tf.Tensor1D,
+      gamma as tf.Tensor1D,
+      this.eps,
+    );
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [xs, mu, inv, g] = saved;
+        const d = dy as tf.Tensor;
+        const xhat = tf.mul(tf.sub(xs, mu), inv);
+        const sumDy = tf.sum(d, [0, 1, 2]);
+        const sumDyXhat = tf.sum(tf.mul(d, xhat), [0, 1, 2]);
+        // dx = γ·invStd/n · (n·dy − Σdy − x̂·Σ(dy·x̂))
+        const inner = tf.sub(tf.sub(tf.mul(d, n), sumDy), tf.mul(xhat, sumDyXhat));
+        const dx = tf.mul(inner, tf.div(tf.mul(g, inv), n));
+        return [dx, sumDyXhat, sumDy];
+      },
+    };
+  });
+}
+
+/** Conv 3x3 + BatchNorm + ReLU: the "ConvBNReLU" of the DAAD supplement's Table 2. */
+export class ConvBnRelu {
+  readonly conv: Conv2d;
+  readonly bn: BatchNorm;
+
+  constructor(store: ParamStore, name: string, rng: Rng, inChannels: number, outChannels: number) {
+    this.conv = new Conv2d(store, `${name}.conv`, rng, inChannels, outChannels, 3, false);
+    this.bn = new BatchNorm(store, `${name}.bn`, outChannels);
+  }
+
+  apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
+    return tf.relu(this.bn.apply(this.conv.apply(x), mode));
+  }
+}
+
+/**
+ * ConvTranspose 2x2, stride 2. The four output positions of each input pixel do not
+ * overlap, so the layer is one matmul [B·H·W, Cin] x [Cin, 4·Cout] followed by a
+ * depth-to-space rearrangement: no scatter, and its gradient is two matmuls.
+ */
+export class ConvTranspose2x2 {
+  readonly w: tf.Variable;
+  readonly b: tf.Variable;
+
+  constructor(
+    store: ParamStore,
+    name: string,
+    rng: Rng,
+    readonly inChannels: number,
+    readonly outChannels: number,
+  ) {
+    // Weight layout [Cin, kh, kw, Cout] flattened to [Cin, 4·Cout].
+    this.w = store.add(`${name}.w`, heNormal(rng, [inChannels, 4 * outChannels], inChannels));
+    this.b = store.add(`${name}.b`, tf.zeros([outChannels]));
+  }
+
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    const [b, h, w, c] = x.shape;
+    const co = this.outChannels;
+    const y = tf.matMul(x.reshape([b * h * w, c]), this.w as tf.Tensor2D);
+    // [B·H, W, kh, kw·Co] -> [B·H, kh, W, kw·Co] = [B, 2H, 2W, Co]
+    const up = tf.transpose(y.reshape([b * h, w, 2, 2 * co]), [0, 2, 1, 3]);
+    return tf.add(up.reshape([b, 2 * h, 2 * w, co]), this.b) as tf.Tensor4D;
+  }
+}
+
+/** 2x2 max-pooling, stride 2. */
+export function maxPool2x2(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.maxPool(x, 2, 2, "valid");
+}

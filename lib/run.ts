@@ -1,0 +1,233 @@
+/**
+ * One run end to end: data, model, training with checkpoints, evaluation, metrics.json.
+ * The CLI tasks are thin wrappers around these functions; notebooks and tests call
+ * them directly.
+ * @module
+ */
+import type { BackendInfo } from "./backend.ts";
+import { type RunConfig, validateRunConfig } from "./config.ts";
+import { loadRunData, type RunData } from "./data/mod.ts";
+import { type EvalMetrics, evaluateScores } from "./eval/evaluate.ts";
+import { scoreSet } from "./eval/score_set.ts";
+import { createModel, type KitModel, modelConfigFor } from "./models/mod.ts";
+import { readCheckpoint } from "./train/checkpoint.ts";
+import { type ProgressSink, silentProgress } from "./train/progress.ts";
+import { RunDir, RunDirError } from "./train/run_dir.ts";
+import { restoreTrainingState, train, type TrainResult } from "./train/trainer.ts";
+
+/** The kit's version, recorded in every run. */
+export const KIT_VERSION = "0.1.0";
+
+/** What config.json holds. */
+export interface RunRecord {
+  kit_version: string;
+  created: string;
+  config: RunConfig;
+  model_config: Record<string, unknown>;
+  protocol: string;
+  n_train: number;
+  n_test: number;
+  backend: string;
+}
+
+/** What metrics.json holds (DESIGN's contract, plus ROC and threshold). */
+export interface RunMetrics extends EvalMetrics {
+  model: string;
+  data: string;
+  category: string | null;
+  normal: number | "all" | null;
+  backend: string;
+  device: string;
+  epochs: number;
+  train_images_per_s: number | null;
+  train_seconds: number | null;
+  score_images_per_s: number;
+  protocol: string;
+  created: string;
+}
+
+/** Options shared by {@linkcode trainRun} and {@linkcode evaluateRunDir}. */
+export interface RunOptions {
+  backend: BackendInfo;
+  progress?: ProgressSink;
+  signal?: AbortSignal;
+  /** Reuse already loaded data (sweeps over one dataset). */
+  data?: RunData;
+}
+
+/** What {@linkcode trainRun} returns. */
+export interface RunOutcome {
+  dir: RunDir;
+  training: TrainResult;
+  /** Null when training was interrupted. */
+  metrics: RunMetrics | null;
+}
+
+function stamp(): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${
+    p(d.getMinutes())
+  }${p(d.getSeconds())}`;
+}
+
+/** The default run folder: runs/<data>[-<category or class>]-<model>-<time>. */
+export function defaultRunPath(c: RunConfig): string {
+  const which = c.category ?? (c.normal != null ? String(c.normal) : null);
+  return `runs/${c.data}${which != null ? `-${which}` : ""}-${c.model}-${stamp()}`;
+}
+
+/** The fields that must agree between a run and the checkpoint it resumes. */
+export function identityOf(c: RunConfig): Partial<RunConfig> {
+  const { out: _o, resume: _r, backend: _b, epochs: _e, ...rest } = c;
+  return rest;
+}
+
+/** Scores the test set and computes metrics. */
+export async function evaluateModel(
+  model: KitModel,
+  data: RunData,
+  config: RunConfig,
+  backend: BackendInfo,
+  training: TrainResult | null,
+  progress: ProgressSink = silentProgress,
+): Promise<RunMetrics> {
+  if (data.test.labels == null) throw new Error("the test set has no labels");
+  const scored = await scoreSet(model, data.test, {
+    batchSize: Math.max(config.batch, 32),
+    keepMaps: data.test.masks != null,
+    progress,
+    label: "test",
+  });
+  const m = evaluateScores(scored.scores, data.test.labels, scored.maps, data.test.masks);
+  return {
+    model: config.model,
+    data: config.data,
+    category: config.category,
+    normal: config.normal,
+    backend: backend.name,
+    device: backend.device,
+    epochs: training?.epochs ?? config.epochs,
+    train_images_per_s: training ? round(training.imagesPerSecond, 2) : null,
+    train_seconds: training ? round(training.seconds, 1) : null,
+    score_images_per_s: round(scored.imagesPerSecond, 1),
+    protocol: data.protocol,
+    created: new Date().toISOString(),
+    ...m,
+  };
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+/**
+ * Trains and evaluates one run. With `config.resume`, continues the run in
+ * `config.out` from its checkpoint.
+ */
+export async function trainRun(config: RunConfig, options: RunOptions): Promise<RunOutcome> {
+  validateRunConfig(config);
+  const progress = options.progress ?? silentProgress;
+  const path = config.out ?? defaultRunPath(config);
+  const dir = await RunDir.open(path, { resume: config.resume });
+  const data = options.data ?? await loadRunData(config);
+  const model = createModel(config, data.train.channels);
+  try {
+    if (!config.resume) {
+      const record: RunRecord = {
+        kit_version: KIT_VERSION,
+        created: new Date().toISOString(),
+        config: { ...config, out: path },
+        model_config: modelConfigFor(config, data.train.channels),
+        protocol: data.protocol,
+        n_train: data.train.n,
+        n_test: data.test.n,
+        backend: options.backend.name,
+      };
+      await dir.writeJson("config.json", record);
+    }
+    progress.line(
+      `run ${path}: ${config.model} on ${data.protocol}; ${data.train.n} train / ${data.test.n} test images, ` +
+        `${model.params.numParams().toLocaleString("en")} parameters`,
+    );
+    const training = await train(model, data.train, {
+      epochs: config.epochs,
+      batchSize: config.batch,
+      seed: config.seed,
+      augment: config.augment,
+      runDir: dir,
+      resume: config.resume,
+      meta: { config: identityOf(config) },
+      progress,
+      signal: options.signal,
+    });
+    if (training.interrupted) return { dir, training, metrics: null };
+    const metrics = await evaluateModel(model, data, config, options.backend, training, progress);
+    await dir.writeJson("metrics.json", metrics);
+    return { dir, training, metrics };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Reads a run folder's config.json, with a clear error when it is not a run. */
+export async function readRunRecord(path: string): Promise<RunRecord> {
+  const dir = new RunDir(path);
+  let record: RunRecord | null;
+  try {
+    record = await dir.readJson<RunRecord>("config.json");
+  } catch (e) {
+    throw new RunDirError(`${path} is not a readable run folder: ${(e as Error).message}`);
+  }
+  if (record == null || record.config == null) {
+    throw new RunDirError(`${path} is not a run folder of this kit (no config.json)`);
+  }
+  return record;
+}
+
+/** Rebuilds a run's model from its folder and loads the checkpoint's weights. */
+export async function loadRunModel(
+  path: string,
+): Promise<{ record: RunRecord; model: KitModel; epochs: number }> {
+  const record = await readRunRecord(path);
+  const dir = new RunDir(path);
+  const ckpt = await readCheckpoint(dir.checkpointPath);
+  const channels = Number((record.model_config as { channels?: number }).channels ?? 1);
+  const model = createModel(record.config, channels);
+  try {
+    const { position } = restoreTrainingState(model, ckpt);
+    return { record, model, epochs: position.epoch };
+  } catch (e) {
+    model.dispose();
+    throw new RunDirError(
+      `the checkpoint in ${path} does not fit the model its config.json describes: ${
+        (e as Error).message
+      }`,
+    );
+  }
+}
+
+/** Recomputes metrics.json of a run folder from its checkpoint. */
+export async function evaluateRunDir(path: string, options: RunOptions): Promise<RunMetrics> {
+  const { record, model, epochs } = await loadRunModel(path);
+  try {
+    const data = options.data ?? await loadRunData(record.config);
+    const previous = await new RunDir(path).readJson<RunMetrics>("metrics.json").catch(() => null);
+    const metrics = await evaluateModel(
+      model,
+      data,
+      record.config,
+      options.backend,
+      null,
+      options.progress,
+    );
+    metrics.epochs = epochs;
+    metrics.train_images_per_s = previous?.train_images_per_s ?? null;
+    metrics.train_seconds = previous?.train_seconds ?? null;
+    await new RunDir(path).writeJson("metrics.json", metrics);
+    return metrics;
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * `deno task train` as a user runs it: a real (tiny) run writes the contracted files,
+ * and bad input gets one clear message and a non-zero exit code.
+ */
+import { assert, assertEquals } from "./assert.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function train(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}lib/cli/train.ts`, ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+  const r = await cmd.output();
+  return {
+    code: r.code,
+    out: new TextDecoder().decode(r.stdout),
+    err: new TextDecoder().decode(r.stderr),
+  };
+}
+
+const TINY = [
+  "--epochs",
+  "1",
+  "--width",
+  "4",
+  "--memory",
+  "10",
+  "--max-test",
+  "200",
+  "--backend",
+  "wasm",
+];
+
+Deno.test("train writes config.json, log.jsonl, a checkpoint and metrics.json with the contract's fields", async () => {
+  const out = await Deno.makeTempDir();
+  const r = await train([...TINY, "--out", `${out}/run`]);
+  assertEquals(r.code, 0, r.err);
+  assert(/image AUROC 0\.\d{4}/.test(r.out), r.out);
+  assert(r.err.includes("backend: wasm"), "the backend is printed");
+  const files = [...Deno.readDirSync(`${out}/run`)].map((e) => e.name).sort();
+  assertEquals(files, ["checkpoint.ckpt", "config.json", "log.jsonl", "metrics.json"]);
+  const m = JSON.parse(await Deno.readTextFile(`${out}/run/metrics.json`));
+  for (
+    const k of ["image_auroc", "pixel_auroc", "n_test", "model", "backend", "train_images_per_s"]
+  ) {
+    assert(k in m, `metrics.json has ${k}`);
+  }
+  assertEquals([m.model, m.backend, m.n_test, m.pixel_auroc], ["daad", "wasm", 200, null]);
+  assert(m.image_auroc > 0.5 && m.image_auroc <= 1, `AUROC ${m.image_auroc}`);
+  const log = (await Deno.readTextFile(`${out}/run/log.jsonl`)).trim().split("\n").map((l) =>
+    JSON.parse(l)
+  );
+  assert(log.some((e) => e.type === "epoch" && e.epoch === 1));
+  // A second run into the same folder is refused: results are never overwritten by accident.
+  const again = await train([...TINY, "--out", `${out}/run`]);
+  assertEquals(again.code, 1);
+  assert(again.err.includes("already holds a run"), again.err);
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("train answers bad input with one message naming the flag and a non-zero exit", async () => {
+  const cases: [string[], number, string][] = [
+    [["--size", "40"], 1, "--size expects a multiple of 16"],
+    [["--size", "abc"], 2, "--size expects an integer, got 'abc'"],
+    [["--memory", "0"], 2, "--memory expects an integer >= 1, got '0'"],
+    [["--normal", "11"], 2, "--normal expects 0..9 or 'all', got '11'"],
+    [["--epochs", "-3"], 2, "--epochs expects an integer >= 1"],
+    [["--lr", "x"], 2, "--lr expects a number, got 'x'"],
+    [["--frobnicate"], 2, "unknown flag --frobnicate"],
+    [["--division", "3,3,1"], 1, "division 3,3,1 does not divide the 16x16x16 feature map"],
+    [["--resume"], 2, "--resume needs --out"],
+    [["--resume", "--out", "/nonexistent/run"], 1, "/nonexistent/run"],
+    [["--backend", "tensorflow"], 1, "Use --backend wasm"],
+  ];
+  for (const [args, code, message] of cases) {
+    const r = await train(args);
+    assertEquals(r.code, code, `${args.join(" ")}: ${r.err}`);
+    assert(r.err.includes(message), `${args.join(" ")}: expected '${message}' in: ${r.err}`);
+    assert(!r.err.includes("    at "), `${args.join(" ")}: no stack trace: ${r.err}`);
+  }
+});
