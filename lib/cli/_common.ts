@@ -4,7 +4,7 @@
  * @module
  */
 import { BackendUnavailableError } from "../backend.ts";
-import { DatasetError } from "../data/mnist.ts";
+import { DatasetError } from "../data/errors.ts";
 import { BlockGeometryError } from "../memory/block_memory.ts";
 import { MetricInputError } from "../metrics/mod.ts";
 import { ConfigError } from "../models/daad/config.ts";

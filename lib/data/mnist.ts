@@ -13,7 +13,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/rng.ts";
+import { DatasetError } from "./errors.ts";
 import type { ImageSet } from "./image_set.ts";
+
+export { DatasetError } from "./errors.ts";
 
 /** Options of {@linkcode oneClassMnist}. */
 export interface OneClassMnistOptions {
@@ -35,14 +38,6 @@ export interface OneClassSplit {
   test: ImageSet;
   /** Description for config.json. */
   protocol: string;
-}
-
-/** Raised for a bad `--normal` value. */
-export class DatasetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DatasetError";
-  }
 }
 
 let cache: Float32Array[] | null = null;

@@ -8,7 +8,8 @@ import type { ImageSet } from "./image_set.ts";
 import { oneClassMnist } from "./mnist.ts";
 
 export * from "./image_set.ts";
-export { DatasetError, loadMnistDigits, oneClassMnist } from "./mnist.ts";
+export { DatasetError } from "./errors.ts";
+export { loadMnistDigits, oneClassMnist } from "./mnist.ts";
 export type { OneClassMnistOptions, OneClassSplit } from "./mnist.ts";
 
 /** Train and test sets of one run, and a sentence describing the protocol. */

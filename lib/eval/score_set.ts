@@ -14,6 +14,8 @@ export interface SetScores {
   maps?: Float32Array;
   /** n·H·W·C values when asked for. */
   reconstructions?: Float32Array;
+  /** Per-image raw components, when the model reports them. */
+  components?: Record<string, Float32Array>;
   /** Images per second of the scoring pass. */
   imagesPerSecond: number;
 }
@@ -40,6 +42,7 @@ export async function scoreSet(
   const scores = new Float32Array(set.n);
   const maps = options.keepMaps ? new Float32Array(set.n * px) : undefined;
   const recs = options.keepReconstructions ? new Float32Array(set.n * imageSize(set)) : undefined;
+  const components: Record<string, Float32Array> = {};
   const t0 = performance.now();
   for (const [start, batch] of evalBatches(set, batchSize)) {
     const out = model.score(batch);
@@ -52,6 +55,8 @@ export async function scoreSet(
     progress.update({ label, done: Math.min(set.n, start + batchSize), total: set.n });
   }
   progress.end({ label, done: set.n, total: set.n });
+  const elapsed = (performance.now() - t0) / 1000;
+  if (model.finalizeScores != null) scores.set(model.finalizeScores(components, set));
   for (let i = 0; i < scores.length; i++) {
     if (!Number.isFinite(scores[i])) {
       throw new Error(

@@ -4,6 +4,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
+import type { ImageSet } from "../data/image_set.ts";
 import type { TrainableModel } from "../train/trainer.ts";
 
 /** Scores of one batch, in evaluation mode. */
@@ -14,6 +15,11 @@ export interface ScoreOutput {
   maps: tf.Tensor3D;
   /** The reconstruction (or prediction) the score compares against, when there is one. */
   reconstruction?: tf.Tensor4D;
+  /**
+   * Per-image raw score components (e.g. DAAD+'s R(x) and L(x), MNAD's PSNR and memory
+   * distance) that {@linkcode KitModel.finalizeScores} combines over the whole set.
+   */
+  components?: Record<string, tf.Tensor1D>;
 }
 
 /** A trainable anomaly detector. */
@@ -21,9 +27,11 @@ export interface KitModel extends TrainableModel {
   /** Scores a batch in evaluation mode. */
   score(x: tf.Tensor4D): ScoreOutput;
   /**
-   * Optional post-processing of a whole test set's raw scores (e.g. DAAD+'s min-max
-   * normalised fusion of two scores, eq. 7). Receives per-image components by name.
+   * Combines per-image components over a whole set into the final scores, for scores
+   * that need set-level statistics: DAAD+'s eq. 7 scales R(x) and L(x) to [0, 1] over
+   * the test set before fusing them; MNAD normalises per video. Without it, the
+   * `scores` of {@linkcode ScoreOutput} are final.
    */
-  readonly scoreComponents?: string[];
+  finalizeScores?(components: Record<string, Float32Array>, set: ImageSet): Float32Array;
   dispose(): void;
 }
