@@ -25,6 +25,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerKitKernels } from "./kernels/mod.ts";
+import { prepareWasmThreads, wasmThreadCount } from "./_wasm_threads.ts";
 
 /** What a user may ask for with `--backend`. */
 export type BackendRequest = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
@@ -56,6 +57,27 @@ export interface InitBackendOptions {
   quiet?: boolean;
   /** Where the one-line backend notice goes. Default: `console.error`. */
   log?: (line: string) => void;
+  /**
+   * XNNPACK threads for `wasm` (fixed at its first initialisation in a process). Default:
+   * the `DAAD_WASM_THREADS` environment variable, else every core. On a machine whose
+   * other cores are busy, 1 thread is as fast.
+   */
+  threads?: number;
+}
+
+/** The default thread count for `wasm`: `DAAD_WASM_THREADS`, else the number of cores. */
+export function defaultWasmThreads(): number {
+  const env = Deno.env.get("DAAD_WASM_THREADS");
+  if (env != null && env !== "") {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new BackendUnavailableError(
+        `DAAD_WASM_THREADS must be a positive integer, got '${env}'`,
+      );
+    }
+    return n;
+  }
+  return Math.max(1, navigator.hardwareConcurrency ?? 1);
 }
 
 /** Raised when a requested backend cannot run here; the message names the alternatives. */
@@ -126,20 +148,34 @@ export async function probeWebGpu(): Promise<GpuProbe> {
   }
 }
 
-async function activate(name: BackendName): Promise<void> {
+let wasmInitialised = false;
+
+async function activate(name: BackendName, threads: number): Promise<void> {
   if (name === "webgpu" && tf.findBackend("webgpu") == null) {
     await import("@tensorflow/tfjs-backend-webgpu");
   }
-  const ok = await tf.setBackend(name);
+  // The thread count takes effect only when the wasm module is first instantiated.
+  const restore = name === "wasm" && !wasmInitialised ? prepareWasmThreads(threads) : () => {};
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(name);
+    await tf.ready();
+  } finally {
+    restore();
+  }
   if (!ok) throw new BackendUnavailableError(`tfjs could not initialise the '${name}' backend`);
-  await tf.ready();
+  if (name === "wasm") wasmInitialised = true;
   registerKitKernels(name);
 }
 
 function describe(name: BackendName, gpu?: GpuProbe): string {
   switch (name) {
-    case "wasm":
-      return "CPU, XNNPACK SIMD (conv gradients registered by the kit)";
+    case "wasm": {
+      const n = wasmInitialised ? wasmThreadCount() : 1;
+      return `CPU, XNNPACK SIMD, ${n} thread${
+        n === 1 ? "" : "s"
+      } (conv gradients registered by the kit)`;
+    }
     case "cpu":
       return "CPU, plain JavaScript (reference backend, slow)";
     case "webgpu":
@@ -161,6 +197,7 @@ export async function initBackend(
   options: InitBackendOptions = {},
 ): Promise<BackendInfo> {
   silenceTfjsWarnings();
+  const threads = options.threads ?? defaultWasmThreads();
   if (!isBackendRequest(request)) {
     throw new BackendUnavailableError(
       `unknown backend '${request}': choose one of ${BACKEND_REQUESTS.join(", ")}`,
@@ -176,7 +213,7 @@ export async function initBackend(
           "Use --backend wasm (fast CPU), --backend webgpu (GPU) or --backend cpu.",
       );
     }
-    await activate("tensorflow");
+    await activate("tensorflow", threads);
     info = {
       name: "tensorflow",
       device: `${describe("tensorflow")} (${pkg})`,
@@ -190,31 +227,31 @@ export async function initBackend(
           "Use --backend wasm (fast CPU) or --backend cpu.",
       );
     }
-    await activate("webgpu");
+    await activate("webgpu", threads);
     info = {
       name: "webgpu",
       device: describe("webgpu", gpu) + (gpu.fallback ? " [software fallback adapter]" : ""),
       reason: "requested",
     };
   } else if (request === "wasm" || request === "cpu") {
-    await activate(request);
+    await activate(request, threads);
     info = { name: request, device: describe(request), reason: "requested" };
   } else {
     const pkg = await tryTensorflow();
     if (pkg != null) {
-      await activate("tensorflow");
+      await activate("tensorflow", threads);
       info = { name: "tensorflow", device: `${describe("tensorflow")} (${pkg})`, reason: "auto" };
     } else {
       const gpu = await probeWebGpu();
       if (gpu.available && !gpu.fallback) {
-        await activate("webgpu");
+        await activate("webgpu", threads);
         info = {
           name: "webgpu",
           device: describe("webgpu", gpu),
           reason: "auto: real GPU adapter",
         };
       } else {
-        await activate("wasm");
+        await activate("wasm", threads);
         const why = gpu.available ? "only a software GPU adapter" : "no GPU adapter";
         info = { name: "wasm", device: describe("wasm"), reason: `auto: ${why}, no tfjs-node` };
       }

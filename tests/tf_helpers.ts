@@ -6,9 +6,12 @@ import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "../lib/backend.ts";
 import { assert } from "./assert.ts";
 
-/** Initialises `name` quietly (tests print nothing about the backend). */
+/**
+ * Initialises `name` quietly with one wasm thread: test files run in parallel processes
+ * that would otherwise compete for the same cores.
+ */
 export async function useBackend(name: BackendName = "cpu"): Promise<void> {
-  await initBackend(name, { quiet: true });
+  await initBackend(name, { quiet: true, threads: 1 });
 }
 
 /** Runs `fn` and asserts it leaves the tensor count unchanged. */

@@ -46,6 +46,11 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     help: "Training augmentation (mvtec: flip).",
   },
   "max-test": { type: "int", min: 1, help: "Evaluate on at most N test images (quick checks)." },
+  threads: {
+    type: "int",
+    min: 1,
+    help: "wasm threads (default: all cores, or DAAD_WASM_THREADS).",
+  },
 };
 
 const NOTES = `Presets (any flag overrides its value):
@@ -69,7 +74,8 @@ async function main(): Promise<number> {
   if (positionals.length > 0) {
     throw new ArgError(`train takes no positional arguments, got '${positionals[0]}'`);
   }
-  let given = flags as Partial<RunConfig>;
+  const { threads, ...runFlags } = flags as Partial<RunConfig> & { threads?: number };
+  let given = runFlags as Partial<RunConfig>;
   if (given.resume) {
     if (given.out == null) {
       throw new ArgError("--resume needs --out DIR, the run folder to continue");
@@ -81,7 +87,7 @@ async function main(): Promise<number> {
   if (config.normal === "all" || config.category === "all") {
     throw new ArgError("'all' sweeps are not available in this version of the kit");
   }
-  const backend = await initBackend(config.backend);
+  const backend = await initBackend(config.backend, { threads });
   const progress = consoleProgress();
   const outcome = await trainRun(config, { backend, progress, signal: interruptSignal() });
   if (outcome.metrics == null) return EXIT_INTERRUPTED;

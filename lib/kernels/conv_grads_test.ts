@@ -3,6 +3,7 @@ import { assert, relativeError } from "../../tests/assert.ts";
 import { initBackend } from "../backend.ts";
 import { Rng } from "../util/rng.ts";
 import { kitKernelNames } from "./mod.ts";
+import { flipFilter } from "./conv2d_backprop_input.ts";
 
 type Pad = "same" | "valid" | number | [
   [number, number],
@@ -55,7 +56,7 @@ function inputsFor(c: Case, seed: number) {
 }
 
 async function runOn(backend: "cpu" | "wasm", fn: () => tf.Tensor): Promise<Float32Array> {
-  await initBackend(backend, { quiet: true });
+  await initBackend(backend, { quiet: true, threads: 1 });
   const t = fn();
   const values = t.dataSync() as Float32Array;
   t.dispose();
@@ -125,7 +126,7 @@ Deno.test("tf.grads of conv2d on wasm equals cpu through the registered kernels"
 });
 
 Deno.test("the conv gradient kernels leave no tensor behind", async () => {
-  await initBackend("wasm", { quiet: true });
+  await initBackend("wasm", { quiet: true, threads: 1 });
   const c = CASES[2];
   const d = inputsFor(c, 7);
   const x = tf.tensor4d(d.x, c.x),
@@ -142,4 +143,27 @@ Deno.test("the conv gradient kernels leave no tensor behind", async () => {
   const after = tf.memory().numTensors;
   assert(after === before, `tensors before ${before}, after ${after}`);
   tf.dispose([x, w, dy]);
+});
+
+Deno.test("flipFilter() rotates the filter 180° and swaps its channel axes, on wasm and cpu", async () => {
+  for (const backend of ["wasm", "cpu"] as const) {
+    await initBackend(backend, { quiet: true, threads: 1 });
+    const [kh, kw, ci, co] = [3, 2, 4, 5];
+    const values = Array.from({ length: kh * kw * ci * co }, (_, i) => i);
+    const f = tf.tensor4d(values, [kh, kw, ci, co]);
+    const got = flipFilter(f).arraySync() as number[][][][];
+    const src = f.arraySync() as number[][][][];
+    for (let a = 0; a < kh; a++) {
+      for (let b = 0; b < kw; b++) {
+        for (let i = 0; i < ci; i++) {
+          for (let o = 0; o < co; o++) {
+            if (got[a][b][o][i] !== src[kh - 1 - a][kw - 1 - b][i][o]) {
+              throw new Error(`${backend}: [${a},${b},${o},${i}] is ${got[a][b][o][i]}`);
+            }
+          }
+        }
+      }
+    }
+    f.dispose();
+  }
 });

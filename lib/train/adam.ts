@@ -15,6 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { type HeapBackend, heapBackend } from "../kernels/heap.ts";
 import { ParamStore, type TensorData } from "../nn/params.ts";
 
 /** Adam hyper-parameters. */
@@ -88,6 +89,11 @@ export class Adam {
     const { lr, beta1, beta2, eps, weightDecay } = this.config;
     const stepSize = lr / (1 - beta1 ** this.#step);
     const sqrtBias2 = Math.sqrt(1 - beta2 ** this.#step);
+    const heap = heapBackend();
+    if (heap != null) {
+      this.#applyOnHeap(heap, grads, stepSize, sqrtBias2);
+      return;
+    }
     tf.tidy(() => {
       for (const v of this.variables) {
         let g = grads[v.name];
@@ -100,6 +106,41 @@ export class Adam {
         v.assign(tf.sub(v, tf.mul(tf.div(m, denom), stepSize)));
       }
     });
+  }
+
+  // On wasm, one JavaScript pass per variable instead of about fifteen small kernels
+  // (measured 32.7 ms of tfjs ops per step on the 5.7M-parameter small config). The
+  // moments are updated in place (nothing else reads them); each new parameter goes
+  // to a fresh buffer, because the wasm conv caches packed filters by data id.
+  #applyOnHeap(
+    heap: HeapBackend,
+    grads: tf.NamedTensorMap,
+    stepSize: number,
+    sqrtBias2: number,
+  ): void {
+    const { beta1, beta2, eps, weightDecay } = this.config;
+    const c1 = 1 - beta1, c2 = 1 - beta2;
+    for (const v of this.variables) {
+      const g = grads[v.name];
+      if (g == null) continue;
+      const out = heap.makeOutput([...v.shape], "float32");
+      // Views after the allocation: growing the heap may replace its buffer.
+      const p = heap.typedArrayFromHeap(v), gr = heap.typedArrayFromHeap(g);
+      const m = heap.typedArrayFromHeap(this.#m.get(v.name)!);
+      const s = heap.typedArrayFromHeap(this.#v.get(v.name)!);
+      const o = heap.typedArrayFromHeap(out);
+      for (let i = 0; i < p.length; i++) {
+        const gi = weightDecay > 0 ? gr[i] + weightDecay * p[i] : gr[i];
+        const mi = beta1 * m[i] + c1 * gi;
+        const si = beta2 * s[i] + c2 * gi * gi;
+        m[i] = mi;
+        s[i] = si;
+        o[i] = p[i] - stepSize * (mi / (Math.sqrt(si) / sqrtBias2 + eps));
+      }
+      const next = tf.engine().makeTensorFromTensorInfo(out);
+      v.assign(next);
+      next.dispose();
+    }
   }
 
   /** A copy of the state. */

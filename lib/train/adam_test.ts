@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { assertAlmostEquals, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { useBackend, values } from "../../tests/tf_helpers.ts";
 import { Adam } from "./adam.ts";
 
@@ -59,4 +59,40 @@ Deno.test("Adam refuses bad hyper-parameters", () => {
   assertThrows(() => new Adam([w], { lr: 0 }), RangeError, "learning rate");
   assertThrows(() => new Adam([w], { beta1: 1 }), RangeError, "beta1");
   w.dispose();
+});
+
+Deno.test("Adam on wasm (one fused pass) matches Adam on cpu (tfjs ops)", async () => {
+  const run = async (backend: "cpu" | "wasm") => {
+    await useBackend(backend);
+    const w = tf.variable(tf.tensor2d([[1.5, -0.5, 0.2], [3, -2, 0.01]]));
+    const opt = new Adam([w], { lr: 0.05, weightDecay: 0.01 });
+    for (let i = 0; i < 6; i++) {
+      tf.tidy(() => opt.apply(tf.variableGrads(() => tf.sum(tf.pow(w, 3)), [w]).grads));
+    }
+    const out = values(w);
+    const state = await opt.state();
+    opt.dispose();
+    w.dispose();
+    return { out, m: Array.from(state.moments.get("m0")!.values) };
+  };
+  const cpu = await run("cpu"), wasm = await run("wasm");
+  cpu.out.forEach((v, i) => assertAlmostEquals(wasm.out[i], v, 1e-5));
+  cpu.m.forEach((v, i) => assertAlmostEquals(wasm.m[i], v, 1e-5));
+});
+
+Deno.test("Adam on wasm gives each updated weight a new buffer (conv filter caches stay valid)", async () => {
+  await useBackend("wasm");
+  const w = tf.variable(tf.randomNormal([3, 3, 2, 2]));
+  const x = tf.randomNormal([1, 5, 5, 2]) as tf.Tensor4D;
+  const opt = new Adam([w], { lr: 0.1 });
+  const before = tf.conv2d(x, w as tf.Tensor4D, 1, "same").dataSync(); // the conv caches w's packing
+  tf.tidy(() =>
+    opt.apply(tf.variableGrads(() => tf.sum(tf.conv2d(x, w as tf.Tensor4D, 1, "same")), [w]).grads)
+  );
+  const after = tf.conv2d(x, w as tf.Tensor4D, 1, "same").dataSync();
+  const fresh = tf.conv2d(x, tf.tensor4d(w.dataSync(), [3, 3, 2, 2]), 1, "same").dataSync();
+  assert(after.some((v, i) => v !== before[i]), "the conv sees the updated weights");
+  after.forEach((v, i) => assertAlmostEquals(v, fresh[i], 1e-5));
+  opt.dispose();
+  tf.dispose([w, x]);
 });

@@ -1,0 +1,169 @@
+/**
+ * Throughput measurements of the DAAD network: training steps (forward + backward +
+ * Adam) and scoring, after warm-up, as plain records (the bench task prints them as
+ * JSON lines).
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { BackendInfo } from "./backend.ts";
+import type { Division } from "./memory/block_memory.ts";
+import { type DaadConfig, DEFAULT_DAAD_CONFIG } from "./models/daad/config.ts";
+import { DaadModel } from "./models/daad/mod.ts";
+import { Rng } from "./util/rng.ts";
+
+/** A benchmark configuration of the network. */
+export interface BenchConfig {
+  name: string;
+  size: number;
+  width: number;
+  batch: number;
+  memory: number;
+  division: Division;
+}
+
+/**
+ * `paper`: supplement Table 2 at 256x256, batch 8, N = 500, division 8,8,1.
+ * `small`: 64x64, width 16, batch 8; division 2,2,1 keeps the paper's block size in
+ * feature pixels, as the PyTorch reference (tools/daad_ref.py) does at this size.
+ */
+export const BENCH_CONFIGS: Readonly<Record<string, BenchConfig>> = Object.freeze({
+  paper: { name: "paper", size: 256, width: 64, batch: 8, memory: 500, division: [8, 8, 1] },
+  small: { name: "small", size: 64, width: 16, batch: 8, memory: 500, division: [2, 2, 1] },
+});
+
+/** One measurement. */
+export interface BenchRecord {
+  config: string;
+  backend: string;
+  device: string;
+  kind: "train" | "score";
+  batch: number;
+  step_ms: number;
+  images_per_s: number;
+  /** Median over `steps` timed steps; min and max alongside. */
+  step_ms_min: number;
+  step_ms_max: number;
+  steps: number;
+  /** Largest tfjs tensor memory seen during the timed steps, bytes. */
+  peak_tensor_bytes: number;
+  /** Resident set size of the process after the steps, bytes. */
+  rss_bytes: number;
+  params: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Options of {@linkcode benchDaad}. */
+export interface BenchOptions {
+  warmup?: number;
+  steps?: number;
+  /** Scoring batch sizes to measure (default [1, 32]). */
+  scoreBatches?: number[];
+  /** Called with each record as it is measured. */
+  onRecord?: (r: BenchRecord) => void;
+}
+
+async function timeSteps(
+  fn: () => Promise<void>,
+  warmup: number,
+  steps: number,
+): Promise<{ times: number[]; peak: number }> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  let peak = 0;
+  for (let i = 0; i < steps; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+    peak = Math.max(peak, tf.memory().numBytes);
+  }
+  return { times, peak };
+}
+
+/** Measures training and scoring throughput of the DAAD network in `config`. */
+export async function benchDaad(
+  config: BenchConfig,
+  backend: BackendInfo,
+  options: BenchOptions = {},
+): Promise<BenchRecord[]> {
+  const warmup = options.warmup ?? 2, steps = options.steps ?? 10;
+  const net: DaadConfig = {
+    ...DEFAULT_DAAD_CONFIG,
+    size: config.size,
+    width: config.width,
+    memory: config.memory,
+    division: config.division,
+    channels: 3,
+  };
+  const model = new DaadModel(net, 0);
+  const rng = new Rng(1);
+  const records: BenchRecord[] = [];
+  const emit = (kind: BenchRecord["kind"], batch: number, times: number[], peak: number) => {
+    const ms = median(times);
+    const r: BenchRecord = {
+      config: config.name,
+      backend: backend.name,
+      device: backend.device,
+      kind,
+      batch,
+      step_ms: Math.round(ms * 10) / 10,
+      images_per_s: Math.round((batch / ms) * 1000 * 10) / 10,
+      step_ms_min: Math.round(Math.min(...times) * 10) / 10,
+      step_ms_max: Math.round(Math.max(...times) * 10) / 10,
+      steps: times.length,
+      peak_tensor_bytes: peak,
+      rss_bytes: Deno.memoryUsage().rss,
+      params: model.params.numParams(),
+    };
+    records.push(r);
+    options.onRecord?.(r);
+  };
+  try {
+    const x = tf.tensor4d(
+      rng.uniformArray(config.batch * config.size * config.size * 3, -1, 1),
+      [config.batch, config.size, config.size, 3],
+    );
+    const obj = model.objectives[0];
+    // A training step as the trainer runs it; reading the loss waits for the device.
+    const trainStep = async () => {
+      const loss = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => obj.loss(x).total, obj.optimizer.variables);
+        obj.optimizer.apply(grads);
+        return value;
+      });
+      await loss.data();
+      loss.dispose();
+    };
+    const t = await timeSteps(trainStep, warmup, steps);
+    emit("train", config.batch, t.times, t.peak);
+    x.dispose();
+    for (const b of options.scoreBatches ?? [1, 32]) {
+      const xs = tf.tensor4d(rng.uniformArray(b * config.size * config.size * 3, -1, 1), [
+        b,
+        config.size,
+        config.size,
+        3,
+      ]);
+      const scoreStep = async () => {
+        const out = model.score(xs);
+        await out.scores.data();
+        await out.maps.data();
+        tf.dispose([out.scores, out.maps, out.reconstruction ?? []]);
+      };
+      const s = await timeSteps(
+        scoreStep,
+        Math.max(1, Math.ceil(warmup / 2)),
+        Math.max(3, Math.ceil(steps / 2)),
+      );
+      emit("score", b, s.times, s.peak);
+      xs.dispose();
+    }
+  } finally {
+    model.dispose();
+  }
+  return records;
+}

@@ -1,0 +1,385 @@
+/**
+ * Reading and writing image files with sharp: decode to float32 HWC in [-1, 1] at a
+ * square size (bilinear for images, nearest for masks), read binary masks, encode PNG.
+ *
+ * Channel policy: an image is greyscale (1 channel) or RGB (3 channels). An alpha
+ * channel that is fully opaque is dropped; grey+alpha or RGBA with real transparency is
+ * refused, as is any other channel count (CMYK...). Every error is a
+ * {@linkcode DatasetError} whose message names the file.
+ *
+ * @example
+ * ```ts
+ * import { encodePng, readImage } from "./image_io.ts";
+ * const png = await encodePng(new Float32Array(8 * 8).fill(0.5), 8, 8, 1);
+ * const path = await Deno.makeTempFile({ suffix: ".png" });
+ * await Deno.writeFile(path, png);
+ * const img = await readImage(path, { size: 4 });
+ * console.log(img.channels, img.data.length); // 1 16
+ * ```
+ * @module
+ */
+import { DatasetError } from "./errors.ts";
+
+/** The part of sharp's API the kit uses (typed here: see {@linkcode loadSharp}). */
+interface SharpPipeline {
+  metadata(): Promise<
+    { width?: number; height?: number; channels?: number; hasAlpha?: boolean; format?: string }
+  >;
+  stats(): Promise<{ isOpaque: boolean }>;
+  removeAlpha(): SharpPipeline;
+  toColourspace(space: "b-w" | "srgb"): SharpPipeline;
+  resize(
+    width: number,
+    height: number,
+    options: { fit: "fill"; kernel: "linear" | "nearest" },
+  ): SharpPipeline;
+  raw(options: { depth: "uchar" }): SharpPipeline;
+  png(): SharpPipeline;
+  toBuffer(): Promise<Uint8Array>;
+  toBuffer(options: { resolveWithObject: true }): Promise<{
+    data: Uint8Array;
+    info: { width: number; height: number; channels: number };
+  }>;
+}
+
+type SharpFactory = (
+  input: Uint8Array,
+  options?: { raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 } },
+) => SharpPipeline;
+
+let sharpPromise: Promise<SharpFactory> | null = null;
+
+/**
+ * sharp (the `sharp` entry of deno.json's import map), loaded on first use. The import
+ * is deferred so that modules which only may read images (the dataset dispatch, the
+ * CLI) neither load the native addon nor pull sharp's Node typings (which redefine
+ * `node:assert`) into every type check, and so that bundles without sharp still load.
+ */
+function loadSharp(): Promise<SharpFactory> {
+  if (sharpPromise == null) {
+    const specifier = "sharp";
+    sharpPromise = import(specifier).then(
+      (mod) => (mod.default ?? mod) as SharpFactory,
+      (e) => {
+        sharpPromise = null;
+        throw new DatasetError(
+          `cannot load sharp, the image decoder (npm:sharp in deno.json): ${(e as Error).message}`,
+        );
+      },
+    );
+  }
+  return sharpPromise;
+}
+
+/** Options of {@linkcode readImage}. */
+export interface ReadImageOptions {
+  /** Output side in pixels: the image is resized to size x size (aspect not kept). */
+  size: number;
+  /** Required channel count (1 grey, 3 RGB). Default: whatever the file holds. */
+  channels?: 1 | 3;
+}
+
+/** A decoded image, HWC float32 in [-1, 1]. */
+export interface DecodedImage {
+  /** height·width·channels values in [-1, 1]. */
+  data: Float32Array;
+  /** 1 (grey) or 3 (RGB). */
+  channels: number;
+  /** Output width (= size). */
+  width: number;
+  /** Output height (= size). */
+  height: number;
+  /** Width of the file before resizing. */
+  sourceWidth: number;
+  /** Height of the file before resizing. */
+  sourceHeight: number;
+}
+
+/** What the header of an image file says. */
+export interface ImageInfo {
+  width: number;
+  height: number;
+  /** Colour channels, alpha excluded (1 grey, 3 RGB, 4 CMYK...). */
+  channels: number;
+  hasAlpha: boolean;
+  /** sharp's format name (png, jpeg, webp, tiff...). */
+  format: string;
+}
+
+function checkSize(size: number, what: string): void {
+  if (!Number.isInteger(size) || size < 1) {
+    throw new DatasetError(`${what} must be a positive integer, got ${size}`);
+  }
+}
+
+/** The bytes of `path`, with clear errors for a missing or empty file. */
+async function readBytes(path: string): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new DatasetError(`image file not found: ${path}`);
+    if (e instanceof Deno.errors.IsADirectory) {
+      throw new DatasetError(`expected an image file, found a folder: ${path}`);
+    }
+    throw new DatasetError(`cannot read image file ${path}: ${(e as Error).message}`);
+  }
+  if (bytes.length === 0) throw new DatasetError(`image file is empty (0 bytes): ${path}`);
+  return bytes;
+}
+
+async function infoOf(bytes: Uint8Array, path: string): Promise<ImageInfo> {
+  const sharp = await loadSharp();
+  try {
+    const m = await sharp(bytes).metadata();
+    if (m.width == null || m.height == null || m.channels == null) {
+      throw new Error("no width, height or channel count in the header");
+    }
+    const hasAlpha = m.hasAlpha === true;
+    return {
+      width: m.width,
+      height: m.height,
+      channels: m.channels - (hasAlpha ? 1 : 0),
+      hasAlpha,
+      format: String(m.format ?? "unknown"),
+    };
+  } catch (e) {
+    throw new DatasetError(
+      `cannot decode image ${path} (corrupt or unsupported format): ${(e as Error).message}`,
+    );
+  }
+}
+
+/**
+ * Reads the header of an image file: size, colour channels, alpha.
+ *
+ * @example
+ * ```ts
+ * import { encodePng, imageInfo } from "./image_io.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".png" });
+ * await Deno.writeFile(path, await encodePng(new Uint8Array(6 * 4 * 3), 6, 4, 3));
+ * console.log(await imageInfo(path)); // { width: 6, height: 4, channels: 3, hasAlpha: false, format: "png" }
+ * ```
+ */
+export async function imageInfo(path: string): Promise<ImageInfo> {
+  return await infoOf(await readBytes(path), path);
+}
+
+function channelName(c: number): string {
+  return c === 1 ? "grey" : c === 3 ? "RGB" : c === 4 ? "CMYK or 4-channel" : `${c}-channel`;
+}
+
+/**
+ * Decodes to 8-bit HWC at size x size with the given kernel, after the channel policy.
+ * Returns the bytes, the colour channel count and the source size.
+ */
+async function decode(
+  path: string,
+  size: number,
+  kernel: "linear" | "nearest",
+  required?: number,
+): Promise<{ bytes: Uint8Array; channels: number; info: ImageInfo }> {
+  const raw = await readBytes(path);
+  const info = await infoOf(raw, path);
+  const sharp = await loadSharp();
+  const c = info.channels;
+  if (c !== 1 && c !== 3) {
+    throw new DatasetError(
+      `${path} has ${c} colour channels (${
+        channelName(c)
+      }); the kit reads grey (1) or RGB (3) images`,
+    );
+  }
+  try {
+    if (info.hasAlpha) {
+      const stats = await sharp(raw).stats();
+      if (!stats.isOpaque) {
+        throw new DatasetError(
+          `${path} has a transparent alpha channel (${c === 1 ? "grey+alpha" : "RGBA"}, ` +
+            `${c + 1} channels); the kit reads opaque grey (1) or RGB (3) images`,
+        );
+      }
+    }
+    if (required != null && c !== required) {
+      throw new DatasetError(
+        `${path} has ${c} channels (${channelName(c)}), expected ${required} (${
+          channelName(required)
+        })`,
+      );
+    }
+    let pipe = sharp(raw);
+    if (info.hasAlpha) pipe = pipe.removeAlpha();
+    const out = await pipe
+      .toColourspace(c === 1 ? "b-w" : "srgb")
+      .resize(size, size, { fit: "fill", kernel })
+      .raw({ depth: "uchar" })
+      .toBuffer({ resolveWithObject: true });
+    if (out.info.channels !== c || out.info.width !== size || out.info.height !== size) {
+      throw new Error(
+        `decoder gave ${out.info.width}x${out.info.height}x${out.info.channels}, ` +
+          `expected ${size}x${size}x${c}`,
+      );
+    }
+    return {
+      bytes: new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.length),
+      channels: c,
+      info,
+    };
+  } catch (e) {
+    if (e instanceof DatasetError) throw e;
+    throw new DatasetError(
+      `cannot decode image ${path} (corrupt or unsupported format): ${(e as Error).message}`,
+    );
+  }
+}
+
+/**
+ * Reads an image file, resizes it to size x size (bilinear; sharp's `linear` kernel,
+ * which averages over the footprint when shrinking) and scales 0..255 to [-1, 1].
+ *
+ * @example
+ * ```ts
+ * import { encodePng, readImage } from "./image_io.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".png" });
+ * await Deno.writeFile(path, await encodePng(new Uint8Array(32 * 32 * 3).fill(255), 32, 32, 3));
+ * const img = await readImage(path, { size: 16, channels: 3 });
+ * console.log(img.width, img.channels, img.data[0]); // 16 3 1
+ * ```
+ */
+export async function readImage(path: string, options: ReadImageOptions): Promise<DecodedImage> {
+  const { size, channels } = options;
+  checkSize(size, "image size");
+  if (channels != null && channels !== 1 && channels !== 3) {
+    throw new DatasetError(`channels must be 1 or 3, got ${channels} (reading ${path})`);
+  }
+  const { bytes, channels: c, info } = await decode(path, size, "linear", channels);
+  const data = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) data[i] = bytes[i] / 127.5 - 1;
+  return {
+    data,
+    channels: c,
+    width: size,
+    height: size,
+    sourceWidth: info.width,
+    sourceHeight: info.height,
+  };
+}
+
+/**
+ * Reads a ground-truth mask (grey or RGB; 0 = normal, 255 = anomalous), resizes it to
+ * size x size with nearest-neighbour sampling and thresholds at 128 (any channel).
+ * Returns size·size values in {0, 1}.
+ *
+ * @example
+ * ```ts
+ * import { encodePng, readMask } from "./image_io.ts";
+ * const m = new Uint8Array(4 * 4);
+ * m[5] = 255;
+ * const path = await Deno.makeTempFile({ suffix: ".png" });
+ * await Deno.writeFile(path, await encodePng(m, 4, 4, 1));
+ * console.log((await readMask(path, 4))[5]); // 1
+ * ```
+ */
+export async function readMask(path: string, size: number): Promise<Float32Array> {
+  checkSize(size, "mask size");
+  const { bytes, channels } = await decode(path, size, "nearest");
+  const out = new Float32Array(size * size);
+  for (let p = 0; p < out.length; p++) {
+    let v = 0;
+    for (let k = 0; k < channels; k++) v = Math.max(v, bytes[p * channels + k]);
+    out[p] = v >= 128 ? 1 : 0;
+  }
+  return out;
+}
+
+/**
+ * Encodes HWC pixels as PNG. A Float32Array is read as [-1, 1] (clamped, rounded to
+ * 0..255); a Uint8Array as 0..255. Channels: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA.
+ * The bytes depend only on the pixels (no timestamps), so equal images give equal files.
+ *
+ * @example
+ * ```ts
+ * import { encodePng } from "./image_io.ts";
+ * const png = await encodePng(new Float32Array(2 * 2 * 3), 2, 2, 3);
+ * console.log(png[1], png[2], png[3]); // 80 78 71 ("PNG")
+ * ```
+ */
+export async function encodePng(
+  data: Float32Array | Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+): Promise<Uint8Array> {
+  checkSize(width, "PNG width");
+  checkSize(height, "PNG height");
+  if (!Number.isInteger(channels) || channels < 1 || channels > 4) {
+    throw new DatasetError(`PNG channels must be 1..4, got ${channels}`);
+  }
+  if (data.length !== width * height * channels) {
+    throw new DatasetError(
+      `encodePng: ${data.length} values for ${width}x${height}x${channels} (${
+        width * height * channels
+      } expected)`,
+    );
+  }
+  let bytes: Uint8Array;
+  if (data instanceof Uint8Array) {
+    bytes = data;
+  } else {
+    bytes = new Uint8Array(data.length);
+    for (let i = 0; i < data.length; i++) {
+      const v = Math.round((data[i] + 1) * 127.5);
+      bytes[i] = Number.isNaN(v) ? 0 : Math.min(255, Math.max(0, v));
+    }
+  }
+  const sharp = await loadSharp();
+  let pipe = sharp(bytes, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 } });
+  if (channels <= 2) pipe = pipe.toColourspace("b-w");
+  const png = await pipe.png().toBuffer();
+  return new Uint8Array(png.buffer, png.byteOffset, png.length);
+}
+
+/**
+ * Bilinear resize of one HWC float image (half-pixel centres, edges clamped; no
+ * anti-aliasing when shrinking). For in-memory sets such as CIFAR-10's 32x32 records.
+ *
+ * @example
+ * ```ts
+ * import { resizeBilinear } from "./image_io.ts";
+ * const out = resizeBilinear(Float32Array.from([0, 1, 2, 3]), 2, 2, 1, 4, 4);
+ * console.log(out.length, out[0], out[15]); // 16 0 3
+ * ```
+ */
+export function resizeBilinear(
+  src: Float32Array,
+  height: number,
+  width: number,
+  channels: number,
+  outHeight: number,
+  outWidth: number,
+): Float32Array {
+  if (src.length !== height * width * channels) {
+    throw new DatasetError(
+      `resizeBilinear: ${src.length} values for ${height}x${width}x${channels}`,
+    );
+  }
+  checkSize(outHeight, "output height");
+  checkSize(outWidth, "output width");
+  const out = new Float32Array(outHeight * outWidth * channels);
+  const sy = height / outHeight, sx = width / outWidth;
+  for (let y = 0; y < outHeight; y++) {
+    const fy = Math.min(height - 1, Math.max(0, (y + 0.5) * sy - 0.5));
+    const y0 = Math.floor(fy), y1 = Math.min(height - 1, y0 + 1), wy = fy - y0;
+    for (let x = 0; x < outWidth; x++) {
+      const fx = Math.min(width - 1, Math.max(0, (x + 0.5) * sx - 0.5));
+      const x0 = Math.floor(fx), x1 = Math.min(width - 1, x0 + 1), wx = fx - x0;
+      for (let k = 0; k < channels; k++) {
+        const a = src[(y0 * width + x0) * channels + k], b = src[(y0 * width + x1) * channels + k];
+        const c = src[(y1 * width + x0) * channels + k], d = src[(y1 * width + x1) * channels + k];
+        out[(y * outWidth + x) * channels + k] = (a * (1 - wx) + b * wx) * (1 - wy) +
+          (c * (1 - wx) + d * wx) * wy;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+/**
+ * The losses of DAAD+ (paper §3.2): L = λ_rec·L_rec + λ_adv·L_adv + λ_ali·L_ali (eq. 3).
+ *
+ * - L_rec (eq. 4): the DAAD family's mean squared pixel error.
+ * - L_adv (eq. 5): the GAN loss of Goodfellow et al. The discriminator maximises
+ *   log D(x) + log(1 − D(G(x))), i.e. minimises the binary cross-entropy with real = 1
+ *   and reconstructed = 0, written on logits l (D = sigmoid(l)) as softplus(−l_real) +
+ *   softplus(l_fake), which stays finite where sigmoid saturates. The generator uses the
+ *   non-saturating form of the same game, minimising −log D(G(x)) = softplus(−l_fake)
+ *   (Goodfellow et al. §3; DCGAN and GANomaly do the same): log(1 − D(G(x))) has almost
+ *   no gradient while D rejects the reconstructions confidently, early in training.
+ * - L_ali (eq. 6): eq. 6 writes ‖f_D(x) − f_D(x̂)‖₂; as the kit does for eq. 4, it is
+ *   taken as the mean of squares over the f_D values and the batch. The squared form is
+ *   smooth at x̂ = x (the norm's gradient is undefined there), and the mean keeps λ_ali's
+ *   meaning independent of the f_D length; the loss weights and γ = 0.9 of §4.1 are
+ *   those of Skip-GANomaly, whose latent loss is this mean of squares.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { discriminatorLoss, generatorAdversarialLoss } from "./loss.ts";
+ * const d = discriminatorLoss(tf.tensor2d([[3]]), tf.tensor2d([[-3]]));
+ * console.log(d.total.dataSync()[0]); // 2·log(1 + e^-3) ≈ 0.0972
+ * console.log(generatorAdversarialLoss(tf.tensor2d([[-3]])).dataSync()[0]); // log(1 + e^3)
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { LossTerms } from "../../train/trainer.ts";
+
+/**
+ * softplus(z) = log(1 + e^z), as max(z, 0) + log(1 + e^−|z|): no overflow for large
+ * |z|, and the gradient is sigmoid(z) everywhere (0.5 at 0).
+ */
+export function softplus<T extends tf.Tensor>(z: T): T {
+  return tf.tidy(() => tf.add(tf.relu(z), tf.log(tf.add(tf.exp(tf.neg(tf.abs(z))), 1)))) as T;
+}
+
+/** The discriminator's loss and its two halves. */
+export interface DiscriminatorLoss {
+  /** −[log D(x) + log(1 − D(x̂))] averaged: the negated eq. 5. */
+  total: tf.Scalar;
+  /** −log D(x) averaged over real images (and f_D positions). */
+  real: tf.Scalar;
+  /** −log(1 − D(x̂)) averaged over reconstructions (and f_D positions). */
+  fake: tf.Scalar;
+}
+
+/** Binary cross-entropy of the discriminator: real logits toward 1, fake toward 0. */
+export function discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor): DiscriminatorLoss {
+  const real = tf.mean(softplus(tf.neg(realLogits))) as tf.Scalar;
+  const fake = tf.mean(softplus(fakeLogits)) as tf.Scalar;
+  return { total: tf.add(real, fake) as tf.Scalar, real, fake };
+}
+
+/** The generator's (non-saturating) adversarial loss: −log D(x̂) averaged. */
+export function generatorAdversarialLoss(fakeLogits: tf.Tensor): tf.Scalar {
+  return tf.mean(softplus(tf.neg(fakeLogits))) as tf.Scalar;
+}
+
+/** L_ali: mean over images and f_D values of (f_D(x) − f_D(x̂))². */
+export function alignmentLoss(realFeatures: tf.Tensor2D, fakeFeatures: tf.Tensor2D): tf.Scalar {
+  return tf.mean(tf.squaredDifference(realFeatures, fakeFeatures));
+}
+
+/** The weights of eq. 3 and MemAE's entropy weight. */
+export interface GeneratorLossWeights {
+  lambdaRec: number;
+  lambdaAdv: number;
+  lambdaAli: number;
+  /** MemAE's α; the entropy term is scaled by λ_rec too, keeping its ratio to L_rec. */
+  entropyWeight: number;
+}
+
+/** The raw (unweighted) terms of the generator's loss; null = switched off. */
+export interface GeneratorLossInputs {
+  rec: tf.Scalar;
+  entropy: tf.Scalar | null;
+  adv: tf.Scalar | null;
+  ali: tf.Scalar | null;
+}
+
+/**
+ * Eq. 3 for the generator: λ_rec·(L_rec + α·E) + λ_adv·L_adv + λ_ali·L_ali. `parts`
+ * holds the raw terms that are on (rec, entropy, adv, ali); those switched off are
+ * absent, so logs show what trained.
+ */
+export function generatorLoss(t: GeneratorLossInputs, w: GeneratorLossWeights): LossTerms {
+  const parts: Record<string, tf.Scalar> = { rec: t.rec };
+  let recTerm: tf.Tensor = t.rec;
+  if (t.entropy != null && w.entropyWeight > 0) {
+    parts.entropy = t.entropy;
+    recTerm = tf.add(recTerm, tf.mul(t.entropy, w.entropyWeight));
+  }
+  const terms: tf.Tensor[] = [tf.mul(recTerm, w.lambdaRec)];
+  if (t.adv != null) {
+    parts.adv = t.adv;
+    terms.push(tf.mul(t.adv, w.lambdaAdv));
+  }
+  if (t.ali != null) {
+    parts.ali = t.ali;
+    terms.push(tf.mul(t.ali, w.lambdaAli));
+  }
+  const total = (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Scalar;
+  return { total, parts };
+}

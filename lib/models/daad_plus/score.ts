@@ -1,0 +1,85 @@
+/**
+ * The anomaly score of DAAD+ (paper §3.3, eq. 7): A(x) = γ·R(x) + (1 − γ)·L(x), where
+ * R(x) is the mean squared pixel error (the DAAD family's score) and L(x) the alignment
+ * error in f_D space, each linearly scaled to [0, 1] over the test set before fusing.
+ *
+ * L(x) is the per-image mean of (f_D(x) − f_D(x̂))², the same distance as the training
+ * loss L_ali (see loss.ts for why squares rather than the norm; on its own, L(x) ranks
+ * images identically either way).
+ *
+ * @example
+ * ```ts
+ * import { fuseScores } from "./score.ts";
+ * const a = fuseScores([1, 3, 5], [10, 30, 20], { gamma: 0.9, reconstruction: true,
+ *   alignment: true });
+ * console.log(a); // ≈ [0, 0.55, 0.95]
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Per-image L(x): mean over the f_D values of (f_D(x) − f_D(x̂))², [B]. */
+export function alignmentScore(realFeatures: tf.Tensor2D, fakeFeatures: tf.Tensor2D): tf.Tensor1D {
+  return tf.mean(tf.squaredDifference(realFeatures, fakeFeatures), 1);
+}
+
+/**
+ * Scales `values` linearly to [0, 1]: (v − min) / (max − min). A constant component
+ * carries no ranking information and becomes all zeros (rather than 0/0 = NaN), so the
+ * other component alone decides the fused score.
+ */
+export function minMaxScale(values: ArrayLike<number>): Float32Array {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    lo = Math.min(lo, values[i]);
+    hi = Math.max(hi, values[i]);
+  }
+  const out = new Float32Array(values.length);
+  const range = hi - lo;
+  if (!(range > 0)) {
+    // All equal (or empty); NaN inputs are left to propagate so callers can report them.
+    for (let i = 0; i < values.length; i++) out[i] = Number.isNaN(values[i]) ? NaN : 0;
+    return out;
+  }
+  for (let i = 0; i < values.length; i++) out[i] = (values[i] - lo) / range;
+  return out;
+}
+
+/** Which components make the score, and γ. */
+export interface FusionOptions {
+  /** Weight of R(x) when both are used (0.9 in §4.1). */
+  gamma: number;
+  /** Use R(x). */
+  reconstruction: boolean;
+  /** Use L(x). */
+  alignment: boolean;
+}
+
+/**
+ * Eq. 7 over a whole set. With both components: γ·scale(R) + (1 − γ)·scale(L), each
+ * min-max scaled over the set. With one component, its raw values are returned: linear
+ * scaling would not change the ranking, and raw R(x) stays comparable with the plain
+ * DAAD score across sets.
+ */
+export function fuseScores(
+  rec: ArrayLike<number> | null,
+  ali: ArrayLike<number> | null,
+  options: FusionOptions,
+): Float32Array {
+  const { gamma, reconstruction, alignment } = options;
+  if (!(gamma >= 0 && gamma <= 1)) throw new RangeError(`gamma must be in [0, 1], got ${gamma}`);
+  if (reconstruction && rec == null) throw new Error("the score uses R(x) but none was given");
+  if (alignment && ali == null) throw new Error("the score uses L(x) but none was given");
+  if (reconstruction && alignment) {
+    if (rec!.length !== ali!.length) {
+      throw new Error(`${rec!.length} R(x) values but ${ali!.length} L(x) values`);
+    }
+    const r = minMaxScale(rec!), l = minMaxScale(ali!);
+    const out = new Float32Array(r.length);
+    for (let i = 0; i < r.length; i++) out[i] = gamma * r[i] + (1 - gamma) * l[i];
+    return out;
+  }
+  if (reconstruction) return Float32Array.from(rec!);
+  if (alignment) return Float32Array.from(ali!);
+  throw new Error("the score needs R(x), L(x) or both; both are switched off");
+}

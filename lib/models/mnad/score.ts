@@ -1,0 +1,133 @@
+/**
+ * MNAD's scores (paper §3.1.2 and §3.3): the weighted regular score E_t that gates the
+ * test-time memory update (eq. 6-7), and the abnormality score S_t (eq. 14-17), which
+ * combines the PSNR of the output frame and the distance of the queries to their
+ * nearest items, each min-max normalised over the frames of one video.
+ *
+ * Intensities: frames live in [-1, 1] in the kit; PSNR and E_t are computed on
+ * intensities mapped to [0, 1], where eq. 15's peak value max(Î) is 1 (the brightest
+ * possible intensity; a per-frame maximum would be ≤ 0 for dark frames in [-1, 1]).
+ *
+ * @example
+ * ```ts
+ * import { combineScores } from "./score.ts";
+ * // Two videos: frame scores are normalised within each one.
+ * const s = combineScores(
+ *   { psnr: [30, 20, 40, 35], distance: [0.1, 0.3, 0.2, 0.2] },
+ *   ["a", "a", "b", "b"],
+ *   0.5,
+ * );
+ * console.log(Array.from(s)); // [0, 1, 0, 0.5]
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { MnadRegularError } from "./config.ts";
+
+/** PSNR's mean squared error floor: a perfect frame gets 100 dB, not +∞. */
+export const PSNR_MSE_FLOOR = 1e-10;
+
+/** [-1, 1] → [0, 1]. */
+function unit(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.add(x, 1), 0.5);
+}
+
+/**
+ * PSNR per frame (eq. 15): 10·log10(1 / mse) on [0, 1] intensities, mse the mean over
+ * pixels and channels. `target`, `output` [B, H, W, C] in [-1, 1]; returns [B] in dB.
+ */
+export function psnr(target: tf.Tensor4D, output: tf.Tensor4D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const mse = tf.maximum(
+      tf.mean(tf.squaredDifference(unit(output), unit(target)), [1, 2, 3]),
+      PSNR_MSE_FLOOR,
+    );
+    return tf.mul(tf.log(mse), -10 / Math.LN10) as tf.Tensor1D;
+  });
+}
+
+/**
+ * The weighted regular score E_t per frame (eq. 6-7): Σ_ij W_ij e_ij with
+ * W_ij = (1 − exp(−e_ij)) / Σ_ij (1 − exp(−e_ij)), on [0, 1] intensities. The per-pixel
+ * error e_ij is ‖Î^ij − I^ij‖₂ over channels (`norm`, as eq. 6 prints it) or the squared
+ * error averaged over channels (`squared`, the scale on which §4.1's γ values gate
+ * anything; see the folder's README). Frames with no error at all score 0.
+ */
+export function regularScore(
+  target: tf.Tensor4D,
+  output: tf.Tensor4D,
+  error: MnadRegularError,
+): tf.Tensor1D {
+  return tf.tidy(() => {
+    const sq = tf.squaredDifference(unit(output), unit(target));
+    const e = error === "norm" ? tf.sqrt(tf.sum(sq, 3)) : tf.mean(sq, 3); // [B, H, W]
+    const w = tf.sub(1, tf.exp(tf.neg(e)));
+    const num = tf.sum(tf.mul(w, e), [1, 2]);
+    return tf.div(num, tf.maximum(tf.sum(w, [1, 2]), 1e-30)) as tf.Tensor1D;
+  });
+}
+
+/** Per-pixel anomaly map [B, H, W]: squared error on [0, 1] intensities, mean over channels. */
+export function errorMap(target: tf.Tensor4D, output: tf.Tensor4D): tf.Tensor3D {
+  return tf.tidy(() => tf.mean(tf.squaredDifference(unit(output), unit(target)), 3) as tf.Tensor3D);
+}
+
+/**
+ * Min-max normalisation g (eq. 17) of `values` within each group (video): in each group
+ * the smallest value maps to 0 and the largest to 1. A group whose values are all equal
+ * maps to 0 (it carries no ranking), rather than to 0/0.
+ */
+export function minMaxPerGroup(
+  values: ArrayLike<number>,
+  groups: ArrayLike<string> | null,
+): Float32Array {
+  const n = values.length;
+  if (groups != null && groups.length !== n) {
+    throw new RangeError(`${n} values but ${groups.length} group labels`);
+  }
+  const lo = new Map<string, number>(), hi = new Map<string, number>();
+  const key = (i: number) => (groups == null ? "" : groups[i]);
+  for (let i = 0; i < n; i++) {
+    const v = values[i], g = key(i);
+    if (!Number.isFinite(v)) {
+      throw new RangeError(`value ${i} (group '${g}') is ${v}; min-max needs finite values`);
+    }
+    lo.set(g, Math.min(lo.get(g) ?? Infinity, v));
+    hi.set(g, Math.max(hi.get(g) ?? -Infinity, v));
+  }
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = key(i), a = lo.get(g)!, range = hi.get(g)! - a;
+    out[i] = range > 0 ? (values[i] - a) / range : 0;
+  }
+  return out;
+}
+
+/** Raw per-frame components of the abnormality score. */
+export interface MnadComponents {
+  /** P(Î_t, I_t) in dB (eq. 15). */
+  psnr: ArrayLike<number>;
+  /** D(q_t, p), mean query-to-nearest-item distance (eq. 14). */
+  distance: ArrayLike<number>;
+}
+
+/**
+ * The abnormality score S_t (eq. 16): λ·(1 − g(P)) + (1 − λ)·g(D), with g the min-max
+ * normalisation over the frames of each video (eq. 17; `groups` = video ids, null =
+ * one video). Higher = more anomalous.
+ */
+export function combineScores(
+  components: MnadComponents,
+  groups: ArrayLike<string> | null,
+  lambda: number,
+): Float32Array {
+  const { psnr: p, distance: d } = components;
+  if (p.length !== d.length) {
+    throw new RangeError(`${p.length} PSNR values but ${d.length} distances`);
+  }
+  if (!(lambda >= 0 && lambda <= 1)) throw new RangeError(`λ must be in [0, 1], got ${lambda}`);
+  const gp = minMaxPerGroup(p, groups), gd = minMaxPerGroup(d, groups);
+  const out = new Float32Array(p.length);
+  for (let i = 0; i < out.length; i++) out[i] = lambda * (1 - gp[i]) + (1 - lambda) * gd[i];
+  return out;
+}
