@@ -131,10 +131,15 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
   const progress = options.progress ?? silentProgress;
   const path = config.out ?? defaultRunPath(config);
   const dir = await RunDir.open(path, { resume: config.resume });
+  // A run killed before its first checkpoint has nothing to continue: start it afresh.
+  const resume = config.resume && await fileExists(dir.checkpointPath);
   const data = options.data ?? await loadRunData(config);
   const model = createModel(config, data.train.channels);
   try {
-    if (!config.resume) {
+    if (config.resume && !resume) {
+      progress.line(`no checkpoint in ${path} yet: training from the start`);
+    }
+    if (!resume) {
       const record: RunRecord = {
         kit_version: KIT_VERSION,
         created: new Date().toISOString(),
@@ -157,7 +162,7 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       seed: config.seed,
       augment: config.augment,
       runDir: dir,
-      resume: config.resume,
+      resume,
       meta: { config: identityOf(config) },
       progress,
       signal: options.signal,
@@ -168,6 +173,15 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
     return { dir, training, metrics };
   } finally {
     model.dispose();
+  }
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

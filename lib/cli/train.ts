@@ -9,6 +9,9 @@ import { BACKEND_REQUESTS, initBackend } from "../backend.ts";
 import { DATA_NAMES, MODEL_NAMES, PRESETS, resolveRunConfig, type RunConfig } from "../config.ts";
 import { consoleProgress } from "../train/progress.ts";
 import { readRunRecord, trainRun } from "../run.ts";
+import { isSweep, trainSweep } from "../sweep.ts";
+import { RunDir } from "../train/run_dir.ts";
+import { tableToMarkdown } from "../eval/table.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
 import { EXIT_INTERRUPTED, interruptSignal, runCli } from "./_common.ts";
 
@@ -80,15 +83,22 @@ async function main(): Promise<number> {
     if (given.out == null) {
       throw new ArgError("--resume needs --out DIR, the run folder to continue");
     }
-    const record = await readRunRecord(given.out);
-    given = { ...record.config, ...given };
+    const sweep = await new RunDir(given.out).readJson<{ config: RunConfig }>("sweep.json").catch(
+      () => null,
+    );
+    const saved = sweep?.config ?? (await readRunRecord(given.out)).config;
+    given = { ...saved, ...given };
   }
   const config = resolveRunConfig(given);
-  if (config.normal === "all" || config.category === "all") {
-    throw new ArgError("'all' sweeps are not available in this version of the kit");
-  }
   const backend = await initBackend(config.backend, { threads });
   const progress = consoleProgress();
+  if (isSweep(config)) {
+    const sweep = await trainSweep(config, { backend, progress, signal: interruptSignal() });
+    if (sweep.interrupted) return EXIT_INTERRUPTED;
+    console.log(tableToMarkdown(sweep.table!));
+    console.log(`sweep folder: ${sweep.dir} (table.json, table.md, table.csv)`);
+    return 0;
+  }
   const outcome = await trainRun(config, { backend, progress, signal: interruptSignal() });
   if (outcome.metrics == null) return EXIT_INTERRUPTED;
   const m = outcome.metrics;

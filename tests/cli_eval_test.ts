@@ -1,0 +1,70 @@
+/** `deno task eval` as a user runs it. */
+import { assert, assertEquals } from "./assert.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function task(script: string, args: string[]) {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}lib/cli/${script}.ts`, ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", DAAD_WASM_THREADS: "1" },
+  }).output();
+  return {
+    code: r.code,
+    out: new TextDecoder().decode(r.stdout),
+    err: new TextDecoder().decode(r.stderr),
+  };
+}
+
+Deno.test("eval recomputes metrics.json from the checkpoint, equal to the training run's", async () => {
+  const dir = await Deno.makeTempDir();
+  const run = `${dir}/run`;
+  const t = await task("train", [
+    "--epochs",
+    "1",
+    "--width",
+    "4",
+    "--memory",
+    "10",
+    "--max-test",
+    "150",
+    "--backend",
+    "wasm",
+    "--out",
+    run,
+  ]);
+  assertEquals(t.code, 0, t.err);
+  const before = JSON.parse(await Deno.readTextFile(`${run}/metrics.json`));
+  await Deno.remove(`${run}/metrics.json`);
+  const e = await task("eval", ["--run", run, "--backend", "wasm"]);
+  assertEquals(e.code, 0, e.err);
+  const after = JSON.parse(await Deno.readTextFile(`${run}/metrics.json`));
+  assertEquals(after.image_auroc, before.image_auroc);
+  assertEquals(after.n_test, 150);
+  assert(after.roc.length > 2 && after.threshold.f1 > 0);
+  assertEquals(after.train_images_per_s, null); // eval does not invent a training speed
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("eval explains a missing or foreign run folder", async () => {
+  const dir = await Deno.makeTempDir();
+  for (
+    const [args, message] of [
+      [[], "eval needs --run DIR"],
+      [["--run", `${dir}/nope`], "is not a run folder"],
+      [["--run", dir], "is not a run folder"],
+    ] as const
+  ) {
+    const r = await task("eval", [...args]);
+    assert(r.code !== 0 && r.err.includes(message), `${args.join(" ")}: ${r.err}`);
+  }
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    '{"config": {"model": "daad", "data": "mnist"}, "model_config": {}}',
+  );
+  const r = await task("eval", ["--run", dir]);
+  assert(r.code === 1 && r.err.includes("no checkpoint"), r.err);
+  await Deno.remove(dir, { recursive: true });
+});
