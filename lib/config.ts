@@ -53,6 +53,8 @@ export interface RunConfig {
   augment: Augment;
   /** Evaluate on at most this many test images (null = all); for quick checks. */
   maxTest: number | null;
+  /** Train on at most this many images (null = all); for quick checks. */
+  maxTrain: number | null;
 }
 
 /** The values used when neither a preset nor a flag sets them. */
@@ -75,6 +77,7 @@ export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze({
   resume: false,
   augment: "flip",
   maxTest: null,
+  maxTrain: null,
 } as RunConfig);
 
 /**
@@ -179,6 +182,7 @@ export function validateRunConfig(c: RunConfig): void {
     }
   }
   if (c.maxTest != null) posInt("max-test", c.maxTest);
+  if (c.maxTrain != null) posInt("max-train", c.maxTrain);
   if (c.augment !== "flip" && c.augment !== "none") throw flag("augment", c.augment, "flip|none");
   if (c.normal != null && c.normal !== "all") {
     if (!Number.isInteger(c.normal) || c.normal < 0 || c.normal > 9) {

@@ -4,7 +4,7 @@
  */
 import type { RunConfig } from "../config.ts";
 import { ConfigError } from "../models/daad/config.ts";
-import type { ImageSet } from "./image_set.ts";
+import { type ImageSet, subset } from "./image_set.ts";
 import { oneClassMnist } from "./mnist.ts";
 
 export * from "./image_set.ts";
@@ -19,8 +19,18 @@ export interface RunData {
   protocol: string;
 }
 
-/** Loads the data a run configuration names. */
+/** Loads the data a run configuration names (capped by `maxTrain`). */
 export async function loadRunData(c: RunConfig): Promise<RunData> {
+  const data = await loadUncapped(c);
+  if (c.maxTrain == null || c.maxTrain >= data.train.n) return data;
+  return {
+    ...data,
+    train: subset(data.train, Array.from({ length: c.maxTrain }, (_, i) => i)),
+    protocol: `${data.protocol}; training capped at ${c.maxTrain} images`,
+  };
+}
+
+async function loadUncapped(c: RunConfig): Promise<RunData> {
   switch (c.data) {
     case "mnist": {
       if (c.normal === "all" || c.normal == null) {

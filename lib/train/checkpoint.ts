@@ -11,6 +11,7 @@
  * @module
  */
 import type { TensorData } from "../nn/params.ts";
+import { checkpointPauseMs } from "../util/test_hooks.ts";
 
 const MAGIC = "DAADCKPT";
 const VERSION = 1;
@@ -128,14 +129,25 @@ export async function decodeCheckpoint(
 
 /**
  * Writes `bytes` to `path` atomically: temporary file in the same folder, fsync, rename.
- * On failure the temporary file is removed and `path` is untouched.
+ * On failure the temporary file is removed and `path` is untouched. `pauseMs` (tests
+ * only) waits half-way through the write.
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array,
+  pauseMs: number | null = null,
+): Promise<void> {
   const tmp = `${path}.${Deno.pid}.tmp`;
   try {
     const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
     try {
       let written = 0;
+      const half = pauseMs == null ? bytes.length : Math.floor(bytes.length / 2);
+      while (written < half) written += await file.write(bytes.subarray(written, half));
+      if (pauseMs != null) {
+        console.error("checkpoint: paused mid-write");
+        await new Promise((r) => setTimeout(r, pauseMs));
+      }
       while (written < bytes.length) written += await file.write(bytes.subarray(written));
       await file.sync();
     } finally {
@@ -150,7 +162,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
 
 /** Writes a checkpoint file atomically. */
 export async function writeCheckpoint(path: string, ckpt: Checkpoint): Promise<void> {
-  await writeFileAtomic(path, await encodeCheckpoint(ckpt));
+  await writeFileAtomic(path, await encodeCheckpoint(ckpt), checkpointPauseMs());
 }
 
 /** Reads and verifies a checkpoint file. */

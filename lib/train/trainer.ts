@@ -18,6 +18,7 @@ import * as tf from "@tensorflow/tfjs";
 import { type Augment, batchesPerEpoch, type ImageSet, trainBatches } from "../data/image_set.ts";
 import type { ParamStore, TensorData } from "../nn/params.ts";
 import { deriveSeed, Rng } from "../util/rng.ts";
+import { nanAtStep } from "../util/test_hooks.ts";
 import type { Adam } from "./adam.ts";
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { type ProgressSink, silentProgress } from "./progress.ts";
@@ -249,6 +250,7 @@ export async function train(
   }
 
   const perEpoch = batchesPerEpoch(data.n, batchSize);
+  const injectNanAt = nanAtStep();
   let trainSeconds = 0, images = 0, interrupted = false;
   for (let epoch = pos.epoch; epoch < epochs && !interrupted; epoch++) {
     const rng = new Rng(deriveSeed(seed, "epoch", epoch));
@@ -284,6 +286,7 @@ export async function train(
       images += batch.shape[0];
       batchIndex++;
       pos = { epoch, batch: batchIndex, step: pos.step + 1 };
+      if (injectNanAt === pos.step) losses.total = NaN;
       const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));
       if (bad != null) {
         progress.end();
