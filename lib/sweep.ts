@@ -8,6 +8,7 @@
  * @module
  */
 import type { RunConfig } from "./config.ts";
+import { listMvtecCategories } from "./data/mvtec.ts";
 import { ConfigError } from "./models/daad/config.ts";
 import { makeTable, type ResultsTable, tableToCsv, tableToMarkdown } from "./eval/table.ts";
 import { defaultRunPath, type RunMetrics, type RunOptions, trainRun } from "./run.ts";
@@ -28,6 +29,10 @@ export type ClassLister = (config: RunConfig) => Promise<string[]>;
 const LISTERS: Partial<Record<RunConfig["data"], ClassLister>> = {
   mnist: () => Promise.resolve(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]),
   cifar10: () => Promise.resolve(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]),
+  mvtec: (c) =>
+    c.root == null
+      ? Promise.reject(new ConfigError("--category all needs --root DIR, the MVTec AD folder"))
+      : listMvtecCategories(c.root),
 };
 
 /** Registers how to list the classes of `data` for `all` sweeps. */

@@ -7,7 +7,8 @@ import nodeAssert from "node:assert/strict";
 
 /** Asserts `cond` is truthy. */
 export function assert(cond: unknown, msg?: string): asserts cond {
-  nodeAssert.ok(cond, msg);
+  if (msg === undefined) nodeAssert.ok(cond);
+  else nodeAssert.ok(cond, msg);
 }
 
 /** Deep strict equality. */

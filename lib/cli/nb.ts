@@ -1,8 +1,116 @@
 /**
- * `deno task nb`: not yet available in this version of the kit.
+ * `deno task nb`: executes the notebooks headlessly with the Deno Jupyter kernel and
+ * fails on any cell error.
+ *
+ * - installs the Deno kernel first when Jupyter does not list it;
+ * - runs `jupyter nbconvert --to notebook --execute` on every `notebooks/*.ipynb` (or
+ *   the ones named), in quick mode (`DAAD_NB_QUICK=1`: fewer epochs, smaller data)
+ *   unless `--full`;
+ * - writes the executed copies to a scratch folder, or back into the notebooks with
+ *   `--update` (how the committed outputs are regenerated).
  * @module
  */
-if (import.meta.main) {
-  console.error("deno task nb is not yet available in this version of the kit");
-  Deno.exit(1);
+import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
+import { runCli } from "./_common.ts";
+
+const FLAGS: Record<string, FlagSpec> = {
+  full: { type: "bool", help: "Run the notebooks at full size (default: quick mode)." },
+  update: { type: "bool", help: "Write the outputs back into the notebooks (regenerate them)." },
+  timeout: { type: "int", min: 1, help: "Seconds a cell may run (default 1800)." },
+  "out-dir": {
+    type: "string",
+    help: "Folder for the executed copies (default: a temporary folder).",
+  },
+};
+
+const NOTEBOOKS = new URL("../../notebooks/", import.meta.url).pathname;
+
+async function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ ok: boolean; text: string }> {
+  try {
+    const r = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" }).output();
+    const text = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
+    return { ok: r.success, text };
+  } catch (e) {
+    return { ok: false, text: (e as Error).message };
+  }
 }
+
+/** Makes sure Jupyter has the Deno kernel; installs it with `deno jupyter --install` if not. */
+export async function ensureDenoKernel(): Promise<void> {
+  const list = await run("jupyter", ["kernelspec", "list", "--json"]);
+  if (!list.ok) {
+    throw new ArgError(
+      "Jupyter is not installed: on Debian/Ubuntu `apt-get install jupyter-nbconvert python3-ipykernel` " +
+        `(${list.text.trim().split("\n")[0]})`,
+    );
+  }
+  if (JSON.parse(list.text.slice(list.text.indexOf("{"))).kernelspecs?.deno != null) return;
+  const install = await run(Deno.execPath(), ["jupyter", "--install"]);
+  if (!install.ok) throw new Error(`deno jupyter --install failed: ${install.text}`);
+}
+
+/** The notebooks to run: the names given, or every notebooks/*.ipynb in order. */
+export function listNotebooks(names: string[]): string[] {
+  if (names.length > 0) {
+    return names.map((n) => {
+      const path = n.includes("/") ? n : `${NOTEBOOKS}${n}`;
+      try {
+        Deno.statSync(path);
+      } catch {
+        throw new ArgError(`no notebook ${path}`);
+      }
+      return path;
+    });
+  }
+  return [...Deno.readDirSync(NOTEBOOKS)].filter((e) => e.isFile && e.name.endsWith(".ipynb"))
+    .map((e) => `${NOTEBOOKS}${e.name}`).sort();
+}
+
+async function main(): Promise<number> {
+  const { flags, positionals, help } = parseArgs(Deno.args, FLAGS);
+  if (help) {
+    console.log(formatHelp("Usage: deno task nb [flags] [NOTEBOOK...]", FLAGS));
+    return 0;
+  }
+  await ensureDenoKernel();
+  const notebooks = listNotebooks(positionals);
+  if (notebooks.length === 0) throw new ArgError(`no notebooks in ${NOTEBOOKS}`);
+  const outDir = (flags.outDir as string | undefined) ??
+    await Deno.makeTempDir({ prefix: "daad-nb-" });
+  const env = { DAAD_NB_QUICK: flags.full ? "0" : "1", NO_COLOR: "1" };
+  let failed = 0;
+  for (const nb of notebooks) {
+    const t0 = performance.now();
+    const target = flags.update ? ["--inplace"] : ["--output-dir", outDir];
+    const r = await run("jupyter", [
+      "nbconvert",
+      "--to",
+      "notebook",
+      "--execute",
+      "--ExecutePreprocessor.kernel_name=deno",
+      `--ExecutePreprocessor.timeout=${(flags.timeout as number | undefined) ?? 1800}`,
+      ...target,
+      nb,
+    ], env);
+    const s = ((performance.now() - t0) / 1000).toFixed(0);
+    const name = nb.slice(nb.lastIndexOf("/") + 1);
+    if (r.ok) {
+      console.log(`ok      ${name} (${s}s)`);
+    } else {
+      failed++;
+      console.log(`FAILED  ${name} (${s}s)\n${r.text.trim().split("\n").slice(-40).join("\n")}`);
+    }
+  }
+  console.log(
+    `${notebooks.length - failed} notebooks ran, ${failed} failed${
+      flags.update ? "" : `; outputs in ${outDir}`
+    }`,
+  );
+  return failed === 0 ? 0 : 1;
+}
+
+if (import.meta.main) await runCli(main);

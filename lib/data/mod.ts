@@ -6,10 +6,18 @@ import type { RunConfig } from "../config.ts";
 import { ConfigError } from "../models/daad/config.ts";
 import { type ImageSet, subset } from "./image_set.ts";
 import { oneClassMnist } from "./mnist.ts";
+import { listMvtecCategories, loadMvtecCategory } from "./mvtec.ts";
+import { oneClassCifar10 } from "./cifar10.ts";
+import { stripesDataset } from "./stripes.ts";
 
 export * from "./image_set.ts";
 export { DatasetError } from "./errors.ts";
 export { loadMnistDigits, oneClassMnist } from "./mnist.ts";
+export * from "./image_io.ts";
+export * from "./mvtec.ts";
+export * from "./synth_mvtec.ts";
+export * from "./cifar10.ts";
+export * from "./stripes.ts";
 export type { OneClassMnistOptions, OneClassSplit } from "./mnist.ts";
 
 /** Train and test sets of one run, and a sentence describing the protocol. */
@@ -43,6 +51,47 @@ async function loadUncapped(c: RunConfig): Promise<RunData> {
         maxTest: c.maxTest ?? undefined,
       });
     }
+    case "mvtec": {
+      if (c.root == null) {
+        throw new ConfigError(
+          "--data mvtec needs --root DIR (the MVTec AD folder; `deno task data synth --out DIR` writes a synthetic stand-in)",
+        );
+      }
+      if (c.category == null || c.category === "all") {
+        const found = await listMvtecCategories(c.root);
+        throw new ConfigError(
+          `--data mvtec needs --category NAME or 'all'; found in ${c.root}: ${found.join(", ")}`,
+        );
+      }
+      return await loadMvtecCategory({
+        root: c.root,
+        category: c.category,
+        size: c.size,
+        maxTest: c.maxTest ?? undefined,
+      });
+    }
+    case "cifar10": {
+      if (c.root == null) {
+        throw new ConfigError(
+          "--data cifar10 needs --root DIR, the cifar-10-batches-bin folder (binary version)",
+        );
+      }
+      if (c.normal === "all" || c.normal == null) {
+        throw new ConfigError("loadRunData needs one normal class; 'all' is expanded by the CLI");
+      }
+      return await oneClassCifar10({
+        root: c.root,
+        normal: c.normal,
+        size: c.size,
+        maxTest: c.maxTest ?? undefined,
+      });
+    }
+    case "stripes":
+      return stripesDataset({
+        size: c.size,
+        seed: c.seed,
+        nTest: c.maxTest != null ? Math.max(2, c.maxTest) : 100,
+      });
     default:
       throw new ConfigError(`--data ${c.data} is not available in this version of the kit`);
   }

@@ -29,6 +29,7 @@ import { DatasetError } from "./errors.ts";
 import { imageInfo, readImage, readMask } from "./image_io.ts";
 import type { ImageSet } from "./image_set.ts";
 import type { RunData } from "./mod.ts";
+import { readSynthMvtecReadme } from "./synth_mvtec.ts";
 
 /** The 15 categories of MVTec AD (5 textures, then 10 objects). */
 export const MVTEC_CATEGORIES: readonly string[] = Object.freeze([
@@ -134,7 +135,8 @@ async function checkRoot(root: string): Promise<void> {
 
 /**
  * The categories under an MVTec AD root: its sub-folders holding a `train` or `test`
- * folder, sorted.
+ * folder. The 15 MVTec AD categories come first, in the order of the paper's tables
+ * ({@linkcode MVTEC_CATEGORIES}: textures, then objects); any others follow, sorted.
  *
  * @example
  * ```ts ignore
@@ -150,7 +152,11 @@ export async function listMvtecCategories(root: string): Promise<string[]> {
       out.push(name);
     }
   }
-  return out;
+  const rank = (name: string) => {
+    const i = MVTEC_CATEGORIES.indexOf(name);
+    return i < 0 ? MVTEC_CATEGORIES.length : i;
+  };
+  return out.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** One test image and, for defects, its mask. */
@@ -372,10 +378,16 @@ export async function loadMvtecCategory(options: MvtecCategoryOptions): Promise<
   };
   const nGood = test.filter((t) => t.group === "good").length;
   const types = [...new Set(allTest.map((t) => t.group).filter((g) => g !== "good"))];
+  const synthetic = (await readSynthMvtecReadme(root)) != null;
   return {
     train,
     test: testSet,
-    protocol: `MVTec AD layout, category ${category} (${root}): train = ${train.n} good images; ` +
+    protocol:
+      (synthetic
+        ? `SYNTHETIC data in the MVTec AD layout (written by daad-kit's synth generator; ` +
+          `not MVTec AD), category ${category} (${root}): `
+        : `MVTec AD layout, category ${category} (${root}): `) +
+      `train = ${train.n} good images; ` +
       `test = ${nGood} good + ${test.length - nGood} defective (${types.join(", ") || "none"})` +
       (test.length < allTest.length ? `, ${test.length} of ${allTest.length} kept (maxTest)` : "") +
       `; resized to ${size}x${size} (bilinear, masks nearest), ${channels} channel(s), [-1, 1]`,
