@@ -29,13 +29,13 @@ async function run(
   cmd: string,
   args: string[],
   env: Record<string, string> = {},
-): Promise<{ ok: boolean; text: string }> {
+): Promise<{ ok: boolean; stdout: string; text: string }> {
   try {
     const r = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" }).output();
-    const text = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-    return { ok: r.success, text };
+    const stdout = new TextDecoder().decode(r.stdout);
+    return { ok: r.success, stdout, text: stdout + new TextDecoder().decode(r.stderr) };
   } catch (e) {
-    return { ok: false, text: (e as Error).message };
+    return { ok: false, stdout: "", text: (e as Error).message };
   }
 }
 
@@ -48,7 +48,7 @@ export async function ensureDenoKernel(): Promise<void> {
         `(${list.text.trim().split("\n")[0]})`,
     );
   }
-  if (JSON.parse(list.text.slice(list.text.indexOf("{"))).kernelspecs?.deno != null) return;
+  if (JSON.parse(list.stdout).kernelspecs?.deno != null) return;
   const install = await run(Deno.execPath(), ["jupyter", "--install"]);
   if (!install.ok) throw new Error(`deno jupyter --install failed: ${install.text}`);
 }
@@ -106,9 +106,8 @@ async function main(): Promise<number> {
     }
   }
   console.log(
-    `${notebooks.length - failed} notebooks ran, ${failed} failed${
-      flags.update ? "" : `; outputs in ${outDir}`
-    }`,
+    `${notebooks.length} notebooks: ${notebooks.length - failed} ok, ${failed} failed` +
+      (flags.update ? "" : `; executed copies in ${outDir}`),
   );
   return failed === 0 ? 0 : 1;
 }
