@@ -55,6 +55,8 @@ export interface RunConfig {
   maxTest: number | null;
   /** Train on at most this many images (null = all); for quick checks. */
   maxTrain: number | null;
+  /** MNAD task on video: frame reconstruction or future-frame prediction (null = model default). */
+  task: "recon" | "pred" | null;
 }
 
 /** The values used when neither a preset nor a flag sets them. */
@@ -78,6 +80,7 @@ export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze({
   augment: "flip",
   maxTest: null,
   maxTrain: null,
+  task: null,
 } as RunConfig);
 
 /**
@@ -142,6 +145,21 @@ export const PRESETS: Readonly<Record<DataName, Partial<RunConfig>>> = Object.fr
   },
 });
 
+/**
+ * `--data video` without `--root` trains on the kit's synthetic moving-shapes video
+ * (data/video, written on first use): a small preset that runs on a CPU. The division
+ * 4,4,1 at 64x64 keeps the supplement's block size (16,16,1 at 256x256).
+ */
+export const SYNTHETIC_VIDEO_PRESET: Readonly<Partial<RunConfig>> = Object.freeze({
+  size: 64,
+  width: 8,
+  memory: 50,
+  division: [4, 4, 1] as Division,
+  batch: 4,
+  epochs: 8,
+  lr: 1e-3,
+});
+
 /** Settings a model changes relative to the dataset preset (before explicit flags). */
 export const MODEL_OVERRIDES: Readonly<Record<ModelName, Partial<RunConfig>>> = Object.freeze({
   ae: {},
@@ -150,8 +168,12 @@ export const MODEL_OVERRIDES: Readonly<Record<ModelName, Partial<RunConfig>>> = 
   memae: { division: null },
   daad: {},
   "daad-plus": {},
-  mnad: {},
+  // MNAD §4.1: M = 10 items; the learning rate depends on the task (see resolveRunConfig).
+  mnad: { memory: 10, augment: "none" },
 });
+
+/** MNAD §4.1 learning rates, used on real video unless --lr is given. */
+export const MNAD_LR = Object.freeze({ recon: 2e-5, pred: 2e-4 });
 
 /** Checks a resolved configuration; throws {@linkcode ConfigError} naming the flag and value. */
 export function validateRunConfig(c: RunConfig): void {
@@ -184,6 +206,19 @@ export function validateRunConfig(c: RunConfig): void {
   if (c.maxTest != null) posInt("max-test", c.maxTest);
   if (c.maxTrain != null) posInt("max-train", c.maxTrain);
   if (c.augment !== "flip" && c.augment !== "none") throw flag("augment", c.augment, "flip|none");
+  if (c.task != null && c.task !== "recon" && c.task !== "pred") {
+    throw flag("task", c.task, "recon|pred");
+  }
+  if (c.task === "pred" && c.model !== "mnad") {
+    throw new ConfigError(
+      `--task pred is MNAD's future-frame prediction; --model ${c.model} reconstructs (--task recon)`,
+    );
+  }
+  if (c.task === "pred" && c.data !== "video") {
+    throw new ConfigError(
+      `--task pred predicts video frames; it needs --data video, not --data ${c.data}`,
+    );
+  }
   if (c.normal != null && c.normal !== "all") {
     if (!Number.isInteger(c.normal) || c.normal < 0 || c.normal > 9) {
       throw flag("normal", c.normal, "a class 0..9 or 'all'");
@@ -198,11 +233,18 @@ export function validateRunConfig(c: RunConfig): void {
 export function resolveRunConfig(flags: Partial<RunConfig>): RunConfig {
   const data = flags.data ?? DEFAULT_RUN_CONFIG.data;
   const model = flags.model ?? DEFAULT_RUN_CONFIG.model;
+  const synthetic = data === "video" && flags.root == null;
+  const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const task = flags.task ?? (model === "mnad" && data === "video" ? "pred" : null);
+  const mnadLr = model === "mnad" && !synthetic ? { lr: MNAD_LR[task ?? "recon"] } : {};
   const config: RunConfig = {
     ...DEFAULT_RUN_CONFIG,
     ...(PRESETS[data as DataName] ?? {}),
+    ...(synthetic ? SYNTHETIC_VIDEO_PRESET : {}),
     ...(MODEL_OVERRIDES[model as ModelName] ?? {}),
-    ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
+    ...mnadLr,
+    task,
+    ...given,
   } as RunConfig;
   validateRunConfig(config);
   return config;

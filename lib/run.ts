@@ -9,6 +9,7 @@ import { type RunConfig, validateRunConfig } from "./config.ts";
 import { loadRunData, type RunData } from "./data/mod.ts";
 import { type EvalMetrics, evaluateScores } from "./eval/evaluate.ts";
 import { scoreSet } from "./eval/score_set.ts";
+import { minMaxPerGroup } from "./models/mnad/score.ts";
 import { createModel, type KitModel, modelConfigFor } from "./models/mod.ts";
 import { readCheckpoint } from "./train/checkpoint.ts";
 import { type ProgressSink, silentProgress } from "./train/progress.ts";
@@ -24,6 +25,8 @@ export interface RunRecord {
   created: string;
   config: RunConfig;
   model_config: Record<string, unknown>;
+  /** Channels of one sample (a prediction clip stacks its frames along channels). */
+  channels: number;
   protocol: string;
   n_train: number;
   n_test: number;
@@ -99,7 +102,16 @@ export async function evaluateModel(
     progress,
     label: "test",
   });
-  const m = evaluateScores(scored.scores, data.test.labels, scored.maps, data.test.masks);
+  // Video protocols (MemAE, MNAD) compare scores within each video: min-max per video,
+  // unless the model already normalised them itself (MNAD's eq. 17).
+  let scores = scored.scores;
+  if (data.scoreNormalization === "per-group-minmax" && model.finalizeScores == null) {
+    if (data.test.groups == null) {
+      throw new Error("per-video normalisation needs the test set's groups");
+    }
+    scores = minMaxPerGroup(scores, data.test.groups);
+  }
+  const m = evaluateScores(scores, data.test.labels, scored.maps, data.test.masks);
   return {
     model: config.model,
     data: config.data,
@@ -134,7 +146,7 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
   // A run killed before its first checkpoint has nothing to continue: start it afresh.
   const resume = config.resume && await fileExists(dir.checkpointPath);
   const data = options.data ?? await loadRunData(config);
-  const model = createModel(config, data.train.channels);
+  const model = createModel(config, data.train.channels, data.train.n);
   try {
     if (config.resume && !resume) {
       progress.line(`no checkpoint in ${path} yet: training from the start`);
@@ -145,6 +157,7 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
         created: new Date().toISOString(),
         config: { ...config, out: path },
         model_config: modelConfigFor(config, data.train.channels),
+        channels: data.train.channels,
         protocol: data.protocol,
         n_train: data.train.n,
         n_test: data.test.n,
@@ -207,8 +220,9 @@ export async function loadRunModel(
   const record = await readRunRecord(path);
   const dir = new RunDir(path);
   const ckpt = await readCheckpoint(dir.checkpointPath);
-  const channels = Number((record.model_config as { channels?: number }).channels ?? 1);
-  const model = createModel(record.config, channels);
+  const channels = record.channels ??
+    Number((record.model_config as { channels?: number }).channels ?? 1);
+  const model = createModel(record.config, channels, record.n_train);
   try {
     const { position } = restoreTrainingState(model, ckpt);
     return { record, model, epochs: position.epoch };

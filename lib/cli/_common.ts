@@ -8,6 +8,7 @@ import { DatasetError } from "../data/errors.ts";
 import { BlockGeometryError } from "../memory/block_memory.ts";
 import { MetricInputError } from "../metrics/mod.ts";
 import { ConfigError } from "../models/daad/config.ts";
+import { MnadConfigError } from "../models/mnad/config.ts";
 import { StateMismatchError } from "../nn/params.ts";
 import { CheckpointError } from "../train/checkpoint.ts";
 import { RunDirError } from "../train/run_dir.ts";
@@ -27,6 +28,7 @@ const USER_ERRORS = [
   BackendUnavailableError,
   MetricInputError,
   StateMismatchError,
+  MnadConfigError,
 ];
 
 /** Registers additional user-facing error classes (datasets added later use this). */

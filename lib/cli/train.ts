@@ -49,6 +49,11 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     help: "Training augmentation (mvtec: flip).",
   },
   "max-test": { type: "int", min: 1, help: "Evaluate on at most N test images (quick checks)." },
+  task: {
+    type: "enum",
+    choices: ["recon", "pred"],
+    help: "MNAD on video: frame reconstruction or prediction (default pred).",
+  },
   "max-train": { type: "int", min: 1, help: "Train on at most N images (quick checks)." },
   threads: {
     type: "int",

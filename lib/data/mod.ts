@@ -9,6 +9,8 @@ import { oneClassMnist } from "./mnist.ts";
 import { listMvtecCategories, loadMvtecCategory } from "./mvtec.ts";
 import { oneClassCifar10 } from "./cifar10.ts";
 import { stripesDataset } from "./stripes.ts";
+import { loadVideoDataset } from "./video.ts";
+import { ensureSynthVideo } from "./synth_video.ts";
 
 export * from "./image_set.ts";
 export { DatasetError } from "./errors.ts";
@@ -18,6 +20,11 @@ export * from "./mvtec.ts";
 export * from "./synth_mvtec.ts";
 export * from "./cifar10.ts";
 export * from "./stripes.ts";
+export * from "./video.ts";
+export * from "./synth_video.ts";
+
+/** Where `--data video` without `--root` writes and reads the synthetic video. */
+export const SYNTH_VIDEO_ROOT = new URL("../../data/video", import.meta.url).pathname;
 export type { OneClassMnistOptions, OneClassSplit } from "./mnist.ts";
 
 /** Train and test sets of one run, and a sentence describing the protocol. */
@@ -25,6 +32,11 @@ export interface RunData {
   train: ImageSet;
   test: ImageSet;
   protocol: string;
+  /**
+   * How final scores are normalised before the AUROC: video protocols (MemAE, MNAD)
+   * min-max normalise each video's scores (test `groups` = video).
+   */
+  scoreNormalization?: "per-group-minmax";
 }
 
 /** Loads the data a run configuration names (capped by `maxTrain`). */
@@ -85,6 +97,27 @@ async function loadUncapped(c: RunConfig): Promise<RunData> {
         size: c.size,
         maxTest: c.maxTest ?? undefined,
       });
+    }
+    case "video": {
+      const task = c.task ?? "recon";
+      let root = c.root, dataset = c.category;
+      if (root == null) {
+        await ensureSynthVideo({ root: SYNTH_VIDEO_ROOT });
+        root = SYNTH_VIDEO_ROOT;
+        dataset = "synth";
+      } else if (dataset == null) {
+        throw new ConfigError(
+          "--data video with --root needs --category <dataset folder> (e.g. ped2, avenue)",
+        );
+      }
+      const data = await loadVideoDataset({
+        root,
+        dataset,
+        size: c.size,
+        task,
+        maxTest: c.maxTest ?? undefined,
+      });
+      return { ...data, scoreNormalization: "per-group-minmax" };
     }
     case "stripes":
       return stripesDataset({

@@ -3,7 +3,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { evalBatches, type ImageSet, imageSize } from "../data/image_set.ts";
+import { evalBatches, type ImageSet } from "../data/image_set.ts";
 import type { KitModel } from "../models/kit_model.ts";
 import { type ProgressSink, silentProgress } from "../train/progress.ts";
 
@@ -41,17 +41,30 @@ export async function scoreSet(
   const px = set.height * set.width;
   const scores = new Float32Array(set.n);
   const maps = options.keepMaps ? new Float32Array(set.n * px) : undefined;
-  const recs = options.keepReconstructions ? new Float32Array(set.n * imageSize(set)) : undefined;
+  // A reconstruction may have fewer channels than its sample (MNAD predicts one frame of a clip).
+  let recs: Float32Array | undefined;
   const components: Record<string, Float32Array> = {};
   const t0 = performance.now();
   for (const [start, batch] of evalBatches(set, batchSize)) {
     const out = model.score(batch);
     scores.set(await out.scores.data() as Float32Array, start);
     if (maps) maps.set(await out.maps.data() as Float32Array, start * px);
-    if (recs && out.reconstruction) {
-      recs.set(await out.reconstruction.data() as Float32Array, start * imageSize(set));
+    if (options.keepReconstructions && out.reconstruction) {
+      const per = out.reconstruction.size / out.reconstruction.shape[0];
+      recs ??= new Float32Array(set.n * per);
+      recs.set(await out.reconstruction.data() as Float32Array, start * per);
     }
-    tf.dispose([batch, out.scores, out.maps, out.reconstruction ?? []]);
+    for (const [name, t] of Object.entries(out.components ?? {})) {
+      components[name] ??= new Float32Array(set.n);
+      components[name].set(await t.data() as Float32Array, start);
+    }
+    tf.dispose([
+      batch,
+      out.scores,
+      out.maps,
+      out.reconstruction ?? [],
+      ...Object.values(out.components ?? {}),
+    ]);
     progress.update({ label, done: Math.min(set.n, start + batchSize), total: set.n });
   }
   progress.end({ label, done: set.n, total: set.n });
@@ -70,6 +83,7 @@ export async function scoreSet(
     scores,
     maps,
     reconstructions: recs,
-    imagesPerSecond: set.n / ((performance.now() - t0) / 1000),
+    components: Object.keys(components).length > 0 ? components : undefined,
+    imagesPerSecond: set.n / elapsed,
   };
 }

@@ -6,17 +6,38 @@ import { daadConfigFor, type RunConfig } from "../config.ts";
 import { ConfigError } from "./daad/config.ts";
 import { DaadModel } from "./daad/mod.ts";
 import type { KitModel } from "./kit_model.ts";
+import { MnadModel } from "./mnad/mod.ts";
+import { type MnadConfig, mnadConfigFromSamples } from "./mnad/config.ts";
 
 export type { KitModel, ScoreOutput } from "./kit_model.ts";
 
-/** Builds the model a run configuration names, for images with `channels` channels. */
-export function createModel(c: RunConfig, channels: number): KitModel {
+/**
+ * The MNAD configuration of a run whose samples have `channels` channels (a prediction
+ * clip stacks its frames along channels). `nTrain` sets the cosine schedule (§4.1).
+ */
+export function mnadConfigFor(c: RunConfig, channels: number, nTrain = 0): MnadConfig {
+  return mnadConfigFromSamples(c.task ?? "recon", channels, {
+    size: c.size,
+    width: c.width,
+    items: c.memory,
+    lr: c.lr,
+    cosineSteps: nTrain > 0 ? c.epochs * Math.max(1, Math.floor(nTrain / c.batch)) : 0,
+  });
+}
+
+/**
+ * Builds the model a run configuration names, for samples with `channels` channels;
+ * `nTrain` (training set size) is used by schedules that span the run.
+ */
+export function createModel(c: RunConfig, channels: number, nTrain = 0): KitModel {
   switch (c.model) {
     case "ae":
     case "ae-skip":
     case "memae":
     case "daad":
       return new DaadModel(daadConfigFor(c, channels), c.seed, { lr: c.lr });
+    case "mnad":
+      return new MnadModel(mnadConfigFor(c, channels, nTrain), c.seed);
     default:
       throw new ConfigError(`--model ${c.model} is not available in this version of the kit`);
   }
@@ -30,6 +51,8 @@ export function modelConfigFor(c: RunConfig, channels: number): Record<string, u
     case "memae":
     case "daad":
       return { ...daadConfigFor(c, channels) };
+    case "mnad":
+      return { ...mnadConfigFor(c, channels) };
     default:
       return {};
   }

@@ -30,10 +30,13 @@ export type MnadTestUpdate = "gated" | "always" | "off";
 export const MNAD_TEST_UPDATES: readonly MnadTestUpdate[] = ["gated", "always", "off"];
 
 /**
- * How eq. 6-7 measure the per-pixel error e_ij of the regular score: `norm` is the
- * paper's ‖Î^ij − I^ij‖₂ over channels; `squared` is its square averaged over
- * channels, which is on the scale of a mean squared error (see the README of the
- * folder: γ's scale depends on this choice).
+ * How eq. 6-7 measure the per-pixel error e_ij of the regular score, on [0, 1]
+ * intensities: `norm` is ‖Î^ij − I^ij‖₂ over channels, as eq. 6 prints it; `squared` is
+ * its square averaged over channels. γ (§4.1: 0.015 recon, 0.01 pred) is a threshold
+ * on E_t, a weighted mean of e_ij, so it only gates anything on the scale of squared
+ * errors: a frame predicted at 30 dB PSNR has a root-mean-square error of 0.03, above
+ * both γ values, while its squared errors (mean 0.001) straddle them. The default is
+ * therefore `squared`; `norm` is there to reproduce the printed equation.
  */
 export type MnadRegularError = "norm" | "squared";
 
@@ -203,4 +206,35 @@ export function validateMnadConfig(config: MnadConfig): void {
     throw new MnadConfigError(`MNAD lr must be > 0, got ${config.lr}`);
   }
   int("cosineSteps", config.cosineSteps, 0);
+}
+
+/**
+ * The paper's configuration for `task` fitted to a data set whose samples have
+ * `sampleChannels` channels (a frame's channels, times `inputFrames + 1` for `pred`),
+ * with `overrides` (size, width, items, lr... from a run's flags) applied last.
+ * Throws {@linkcode MnadConfigError} when the channels do not split into clips.
+ *
+ * @example
+ * ```ts
+ * import { mnadConfigFromSamples } from "./config.ts";
+ * const c = mnadConfigFromSamples("pred", 5, { size: 64, width: 8 });
+ * console.log(c.channels, c.lr); // 1 0.0002
+ * ```
+ */
+export function mnadConfigFromSamples(
+  task: MnadTask,
+  sampleChannels: number,
+  overrides: Partial<Omit<MnadConfig, "task" | "channels">> = {},
+): MnadConfig {
+  const base = { ...mnadDefaults(task), ...overrides, task };
+  const frames = framesPerSample(base);
+  if (!Number.isInteger(sampleChannels) || sampleChannels < 1 || sampleChannels % frames !== 0) {
+    throw new MnadConfigError(
+      `MNAD ${task} takes samples of ${frames} frame(s) stacked along channels, but the data ` +
+        `has ${sampleChannels} channels (load video with task '${task}')`,
+    );
+  }
+  const config = { ...base, channels: sampleChannels / frames };
+  validateMnadConfig(config);
+  return config;
 }

@@ -52,25 +52,31 @@ export interface NearestItems {
 
 /**
  * The two items with the largest matching probability for each query. The softmax of
- * eq. 1 is monotonic, so ranking the dot products ranks w.
+ * eq. 1 is monotonic, so ranking the dot products ranks w. Built from argMax and
+ * one-hot masks (not topk and gather), whose zero gradients let these indices sit
+ * inside a differentiated loss.
  */
 export function nearestItems(queries: tf.Tensor2D, items: tf.Tensor2D): NearestItems {
-  if (items.shape[0] < 2) {
+  const m = items.shape[0];
+  if (m < 2) {
     throw new RangeError(
-      `the second-nearest item (eq. 13) needs at least 2 memory items, got ${items.shape[0]}`,
+      `the second-nearest item (eq. 13) needs at least 2 memory items, got ${m}`,
     );
   }
   return tf.tidy(() => {
-    const { indices } = tf.topk(tf.matMul(queries, items, false, true), 2);
-    const [nearest, second] = tf.split(indices, 2, 1);
-    return { nearest: nearest.reshape([-1]), second: second.reshape([-1]) };
+    const scores = tf.matMul(queries, items, false, true);
+    const nearest = tf.argMax(scores, 1) as tf.Tensor1D;
+    const taken = tf.cast(tf.oneHot(nearest, m), "bool");
+    const second = tf.argMax(tf.where(taken, tf.fill(scores.shape, -Infinity), scores), 1);
+    return { nearest, second: second as tf.Tensor1D };
   }) as unknown as NearestItems;
 }
 
 /**
  * Euclidean distances ‖q^k − p_{idx[k]}‖₂ [K] between each query and the item `index`
- * names for it. A tiny ε under the root keeps the gradient finite when a query sits
- * exactly on its item.
+ * names for it. The items are picked by a one-hot matrix product, which (unlike
+ * gather) back-propagates through integer indices. A tiny ε under the root keeps the
+ * gradient finite when a query sits exactly on its item.
  */
 export function distanceToItems(
   queries: tf.Tensor2D,
@@ -78,7 +84,7 @@ export function distanceToItems(
   index: tf.Tensor1D,
 ): tf.Tensor1D {
   return tf.tidy(() => {
-    const p = tf.gather(items, index);
+    const p = tf.matMul(tf.oneHot(index, items.shape[0]).toFloat(), items);
     return tf.sqrt(tf.add(tf.sum(tf.squaredDifference(queries, p), 1), 1e-12)) as tf.Tensor1D;
   });
 }
@@ -134,11 +140,28 @@ export class MnadMemory {
 
   /** Item channels C. */
   get channels(): number {
-    return this.items.shape[1];
+    return this.items.shape[1]!;
   }
 
   /** Applies {@linkcode updateMemory} with `queries` [K, C] to the stored items. */
   update(queries: tf.Tensor2D): void {
     tf.tidy(() => this.items.assign(updateMemory(queries, this.items as tf.Tensor2D)));
   }
+}
+
+/**
+ * The test-time update of one frame (§3.1.2): the items after eq. 3-5 with the frame's
+ * `queries` when its regular score `regular` (a scalar tensor, eq. 6) is below `gamma`,
+ * the unchanged items otherwise. The choice stays on the device (no read-back).
+ */
+export function gatedUpdate(
+  queries: tf.Tensor2D,
+  items: tf.Tensor2D,
+  regular: tf.Tensor,
+  gamma: number,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const normal = tf.broadcastTo(tf.less(regular.reshape([1, 1]), gamma), items.shape);
+    return tf.where(normal, updateMemory(queries, items), items) as tf.Tensor2D;
+  });
 }

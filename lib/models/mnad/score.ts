@@ -51,7 +51,7 @@ export function psnr(target: tf.Tensor4D, output: tf.Tensor4D): tf.Tensor1D {
  * W_ij = (1 − exp(−e_ij)) / Σ_ij (1 − exp(−e_ij)), on [0, 1] intensities. The per-pixel
  * error e_ij is ‖Î^ij − I^ij‖₂ over channels (`norm`, as eq. 6 prints it) or the squared
  * error averaged over channels (`squared`, the scale on which §4.1's γ values gate
- * anything; see the folder's README). Frames with no error at all score 0.
+ * anything; see {@linkcode MnadRegularError}). Frames with no error at all score 0.
  */
 export function regularScore(
   target: tf.Tensor4D,
