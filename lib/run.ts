@@ -10,11 +10,12 @@ import { loadRunData, type RunData } from "./data/mod.ts";
 import { type EvalMetrics, evaluateScores } from "./eval/evaluate.ts";
 import { scoreSet } from "./eval/score_set.ts";
 import { minMaxPerGroup } from "./models/mnad/score.ts";
+import { writeRunReport } from "./eval/run_report.ts";
 import { createModel, type KitModel, modelConfigFor } from "./models/mod.ts";
 import { readCheckpoint } from "./train/checkpoint.ts";
 import { type ProgressSink, silentProgress } from "./train/progress.ts";
 import { RunDir, RunDirError } from "./train/run_dir.ts";
-import { restoreTrainingState, train, type TrainResult } from "./train/trainer.ts";
+import { type EpochStats, restoreTrainingState, train, type TrainResult } from "./train/trainer.ts";
 
 /** The kit's version, recorded in every run. */
 export const KIT_VERSION = "0.1.0";
@@ -94,11 +95,13 @@ export async function evaluateModel(
   backend: BackendInfo,
   training: TrainResult | null,
   progress: ProgressSink = silentProgress,
+  report?: { dir: RunDir; history: readonly EpochStats[] },
 ): Promise<RunMetrics> {
   if (data.test.labels == null) throw new Error("the test set has no labels");
   const scored = await scoreSet(model, data.test, {
     batchSize: Math.max(config.batch, 32),
-    keepMaps: data.test.masks != null,
+    keepMaps: data.test.masks != null || report != null,
+    keepReconstructions: report != null,
     progress,
     label: "test",
   });
@@ -112,7 +115,7 @@ export async function evaluateModel(
     scores = minMaxPerGroup(scores, data.test.groups);
   }
   const m = evaluateScores(scores, data.test.labels, scored.maps, data.test.masks);
-  return {
+  const metrics: RunMetrics = {
     model: config.model,
     data: config.data,
     category: config.category,
@@ -127,6 +130,13 @@ export async function evaluateModel(
     created: new Date().toISOString(),
     ...m,
   };
+  if (report != null) {
+    const which = config.category ??
+      (config.normal != null ? `class ${config.normal}` : config.data);
+    const title = `${config.model} on ${config.data} (${which})`;
+    await writeRunReport(report.dir, title, metrics, report.history, data.test, scored, scores);
+  }
+  return metrics;
 }
 
 function round(v: number, digits: number): number {
@@ -181,7 +191,10 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       signal: options.signal,
     });
     if (training.interrupted) return { dir, training, metrics: null };
-    const metrics = await evaluateModel(model, data, config, options.backend, training, progress);
+    const metrics = await evaluateModel(model, data, config, options.backend, training, progress, {
+      dir,
+      history: training.history,
+    });
     await dir.writeJson("metrics.json", metrics);
     return { dir, training, metrics };
   } finally {
@@ -216,7 +229,7 @@ export async function readRunRecord(path: string): Promise<RunRecord> {
 /** Rebuilds a run's model from its folder and loads the checkpoint's weights. */
 export async function loadRunModel(
   path: string,
-): Promise<{ record: RunRecord; model: KitModel; epochs: number }> {
+): Promise<{ record: RunRecord; model: KitModel; epochs: number; history: EpochStats[] }> {
   const record = await readRunRecord(path);
   const dir = new RunDir(path);
   const ckpt = await readCheckpoint(dir.checkpointPath);
@@ -224,8 +237,8 @@ export async function loadRunModel(
     Number((record.model_config as { channels?: number }).channels ?? 1);
   const model = createModel(record.config, channels, record.n_train);
   try {
-    const { position } = restoreTrainingState(model, ckpt);
-    return { record, model, epochs: position.epoch };
+    const { position, history } = restoreTrainingState(model, ckpt);
+    return { record, model, epochs: position.epoch, history };
   } catch (e) {
     model.dispose();
     throw new RunDirError(
@@ -236,12 +249,16 @@ export async function loadRunModel(
   }
 }
 
-/** Recomputes metrics.json of a run folder from its checkpoint. */
+/**
+ * Recomputes metrics.json of a run folder from its checkpoint, and rewrites its
+ * report.html and best/worst case grids.
+ */
 export async function evaluateRunDir(path: string, options: RunOptions): Promise<RunMetrics> {
-  const { record, model, epochs } = await loadRunModel(path);
+  const { record, model, epochs, history } = await loadRunModel(path);
   try {
     const data = options.data ?? await loadRunData(record.config);
-    const previous = await new RunDir(path).readJson<RunMetrics>("metrics.json").catch(() => null);
+    const dir = new RunDir(path);
+    const previous = await dir.readJson<RunMetrics>("metrics.json").catch(() => null);
     const metrics = await evaluateModel(
       model,
       data,
@@ -249,6 +266,7 @@ export async function evaluateRunDir(path: string, options: RunOptions): Promise
       options.backend,
       null,
       options.progress,
+      { dir, history },
     );
     metrics.epochs = epochs;
     metrics.train_images_per_s = previous?.train_images_per_s ?? null;

@@ -1,8 +1,184 @@
 /**
- * `deno task predict`: not yet available in this version of the kit.
+ * `deno task predict --run DIR PATH...`: scores new images with a trained run.
+ *
+ * Prints one line per image: score, verdict against the threshold (default: the one
+ * that maximised F1 on the run's test split, from metrics.json; `--threshold X`
+ * overrides), and path. Writes a heat-map PNG per image (the error map over the
+ * image; one colour scale for the whole call, or `--heat-max`).
  * @module
  */
-if (import.meta.main) {
-  console.error("deno task predict is not yet available in this version of the kit");
-  Deno.exit(1);
+import * as tf from "@tensorflow/tfjs";
+import { BACKEND_REQUESTS, initBackend } from "../backend.ts";
+import { DatasetError } from "../data/errors.ts";
+import { readImage } from "../data/image_io.ts";
+import { loadRunModel, type RunMetrics } from "../run.ts";
+import { RunDir } from "../train/run_dir.ts";
+import { heatmapRgb, overlay, rgbToPng, toRgbBytes } from "../viz/images.ts";
+import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
+import { runCli } from "./_common.ts";
+
+const FLAGS: Record<string, FlagSpec> = {
+  run: { type: "string", help: "Run folder written by deno task train." },
+  threshold: {
+    type: "float",
+    help: "Score at or above which an image is anomalous (default: metrics.json's).",
+  },
+  out: { type: "string", help: "Folder for the heat-maps (default DIR/predictions)." },
+  "heat-max": {
+    type: "float",
+    min: 0,
+    exclusiveMin: true,
+    help: "Error mapped to the top of the colour scale.",
+  },
+  json: { type: "bool", help: "Print JSON lines instead of text." },
+  backend: { type: "enum", choices: BACKEND_REQUESTS, help: "tfjs backend (default auto)." },
+  threads: { type: "int", min: 1, help: "wasm threads (default: all cores)." },
+};
+
+const IMAGE = /\.(png|jpe?g|bmp|tiff?|webp)$/i;
+
+/** Expands files and folders (recursively, sorted) into image paths. */
+export async function collectImages(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string) => {
+    const entries = [...Deno.readDirSync(dir)].sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      const p = `${dir}/${e.name}`;
+      if (e.isDirectory) await walk(p);
+      else if (e.isFile && IMAGE.test(e.name)) out.push(p);
+    }
+  };
+  for (const path of paths) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(path);
+    } catch {
+      throw new DatasetError(`no such file or folder: ${path}`);
+    }
+    if (info.isDirectory) {
+      const before = out.length;
+      await walk(path.replace(/\/+$/, ""));
+      if (out.length === before) {
+        throw new DatasetError(`no images (png, jpg, bmp, tif, webp) in folder ${path}`);
+      }
+    } else {
+      out.push(path);
+    }
+  }
+  return out;
 }
+
+function heatName(path: string, index: number): string {
+  const base = path.slice(path.lastIndexOf("/") + 1).replace(/\.[^.]+$/, "");
+  return `${String(index).padStart(4, "0")}_${base.replace(/[^A-Za-z0-9._-]/g, "_")}_heatmap.png`;
+}
+
+async function main(): Promise<number> {
+  const { flags, positionals, help } = parseArgs(Deno.args, FLAGS);
+  if (help) {
+    console.log(formatHelp("Usage: deno task predict --run DIR [flags] PATH...", FLAGS));
+    return 0;
+  }
+  const runPath = flags.run as string | undefined;
+  if (runPath == null) {
+    throw new ArgError("predict needs --run DIR (a run folder written by deno task train)");
+  }
+  if (positionals.length === 0) {
+    throw new ArgError("predict needs at least one image file or folder");
+  }
+  const images = await collectImages(positionals);
+  const backend = await initBackend((flags.backend as "auto") ?? "auto", {
+    threads: flags.threads as number | undefined,
+  });
+  const { record, model } = await loadRunModel(runPath);
+  try {
+    let threshold = flags.threshold as number | undefined;
+    if (threshold == null) {
+      const metrics = await new RunDir(runPath).readJson<RunMetrics>("metrics.json");
+      if (metrics?.threshold?.value == null || !Number.isFinite(metrics.threshold.value)) {
+        throw new ArgError(
+          `${runPath} has no threshold in metrics.json; run deno task eval --run ${runPath} or pass --threshold`,
+        );
+      }
+      threshold = metrics.threshold.value;
+    }
+    const size = record.config.size;
+    const channels = Number((record.model_config as { channels?: number }).channels ?? 1);
+    const outDir = (flags.out as string | undefined) ?? `${runPath}/predictions`;
+    await Deno.mkdir(outDir, { recursive: true });
+    const results: { path: string; score: number; anomalous: boolean; heatmap: string }[] = [];
+    const maps: Float32Array[] = [], pixels: Float32Array[] = [];
+    const batch = 16;
+    for (let s = 0; s < images.length; s += batch) {
+      const chunk = images.slice(s, s + batch);
+      const decoded = await Promise.all(
+        chunk.map((p) => readImage(p, { size, channels: channels as 1 | 3 })),
+      );
+      const buf = new Float32Array(chunk.length * size * size * channels);
+      decoded.forEach((d, i) => buf.set(d.data, i * size * size * channels));
+      const x = tf.tensor4d(buf, [chunk.length, size, size, channels]);
+      const out = model.score(x);
+      let scores = await out.scores.data() as Float32Array;
+      if (model.finalizeScores != null && out.components != null) {
+        // Set-level scores (DAAD+, MNAD) are scaled with the run's test statistics when known;
+        // here the call's own images are the set.
+        const comps: Record<string, Float32Array> = {};
+        for (const [k, t] of Object.entries(out.components)) {
+          comps[k] = await t.data() as Float32Array;
+        }
+        scores = model.finalizeScores(comps, {
+          n: chunk.length,
+          height: size,
+          width: size,
+          channels,
+          data: buf,
+        });
+      }
+      const m = await out.maps.data() as Float32Array;
+      tf.dispose([
+        x,
+        out.scores,
+        out.maps,
+        out.reconstruction ?? [],
+        ...Object.values(out.components ?? {}),
+      ]);
+      chunk.forEach((path, i) => {
+        maps.push(m.slice(i * size * size, (i + 1) * size * size));
+        pixels.push(decoded[i].data);
+        results.push({ path, score: scores[i], anomalous: scores[i] >= threshold!, heatmap: "" });
+      });
+    }
+    let heatMax = flags.heatMax as number | undefined;
+    if (heatMax == null) {
+      heatMax = Math.max(
+        1e-12,
+        ...maps.map((m) => m.reduce((a, b) => Math.max(a, b), 0)),
+      );
+    }
+    for (const [i, r] of results.entries()) {
+      const rgb = toRgbBytes(pixels[i], size, size, channels);
+      const heat = heatmapRgb(maps[i], size, size, { min: 0, max: heatMax, colormap: "jet" });
+      r.heatmap = `${outDir}/${heatName(r.path, i)}`;
+      await Deno.writeFile(r.heatmap, await rgbToPng(overlay(rgb, heat, 0.5), size, size));
+    }
+    for (const r of results) {
+      if (flags.json) console.log(JSON.stringify(r));
+      else {console.log(
+          `${r.score.toPrecision(6)}\t${r.anomalous ? "anomalous" : "normal"}\t${r.path}`,
+        );}
+    }
+    if (!flags.json) {
+      const n = results.filter((r) => r.anomalous).length;
+      console.error(
+        `${results.length} images, ${n} anomalous at threshold ${
+          threshold.toPrecision(6)
+        }; heat-maps in ${outDir}`,
+      );
+    }
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
+
+if (import.meta.main) await runCli(main);

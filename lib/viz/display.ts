@@ -1,10 +1,10 @@
 /**
  * Rich output for Jupyter (Deno kernel). Every function returns a display object: an
  * object whose `[Symbol.for("Jupyter.display")]()` gives a MIME bundle, which the kernel
- * shows when the object ends a cell. Building a bundle never touches `Deno.jupyter`
- * (which throws outside the kernel), so display objects work, and are tested, anywhere.
+ * shows when the object ends a cell. Building a bundle never needs `Deno.jupyter` (which
+ * throws outside the kernel), so display objects work, and are tested, anywhere.
  *
- * ## How plots reach the page: plotly.js inlined once per kernel session
+ * ## How plots reach the page
  *
  * A {@linkcode plot} bundle holds the figure three ways:
  * - `application/vnd.plotly.v1+json`: the figure itself, drawn natively by front-ends
@@ -13,19 +13,25 @@
  *   front-end that runs output scripts (classic Notebook, JupyterLab, VS Code);
  * - `text/plain`: a short summary (traces, points), for consoles and nbconvert logs.
  *
- * plotly.js itself (the `plotly.js-dist` bundle, ~10 MB; no CDN is reachable) is inlined
- * as a `<script>` into the `text/html` of the FIRST plot this kernel session displays;
- * later plots only carry their figure (a few kB) and reuse `window.Plotly`, which all
- * these front-ends keep for the whole page (outputs share one window / webview). Their
- * drawing script waits for `window.Plotly`, so the order in which outputs are attached
- * does not matter. A notebook saved with its outputs therefore stores plotly.js once,
- * and opening it again (trusted) redraws every plot from that one copy.
+ * plotly.js itself (the `plotly.js-dist` npm bundle, 10 MB; no CDN is reachable here) is
+ * shipped to the page once per kernel session: the first plot displayed in the kernel
+ * first sends it as a few extra outputs (gzip + base64, ~2.6 MB in ~400 kB parts, sent a
+ * little apart), then its own small bundle. Later plots carry only their figure (a few
+ * kB) and reuse `window.Plotly`, which these front-ends keep for the whole page (all
+ * outputs share one window / webview). A plot's script waits for `window.Plotly`, so
+ * the order in which a front-end attaches outputs does not matter, and a notebook saved
+ * with its outputs holds one copy of plotly.js that redraws every plot when reopened
+ * (trusted).
  *
- * If the output that carried plotly.js is cleared or its cell is re-run (the new output
- * does not carry it again: the session already shipped it), later plots of a reloaded
- * page say "plotly.js is not loaded"; `loadPlotly()` (or `plot(fig, {inline: "always"})`)
- * in a cell near the top ships it again. `inline: "never"` leaves it out (pages that load
- * plotly.js themselves, e.g. the report).
+ * Why not one `<script>` with all of plotly.js in the first plot: the Deno kernel (2.9.6,
+ * measured with nbconvert) silently drops iopub messages of more than about 2 MB, and
+ * messages sent faster than the front-end reads them; a 10 MB output never arrives and
+ * takes the next outputs of the cell with it.
+ *
+ * If the outputs that carried plotly.js are cleared, plots of a reloaded page say
+ * "plotly.js is not loaded" until `loadPlotly()` is run (it ships plotly.js again and
+ * waiting plots then draw). Outside the kernel nothing is shipped: a bundle is just the
+ * figure (HTML pages with plotly.js are written by `writeReport`).
  *
  * @example
  * ```ts
@@ -46,7 +52,8 @@ import {
   figureDivHtml,
   loadPlotlySource,
   newFigureId,
-  plotlyScriptTag,
+  plotlyLoaderParts,
+  toBase64,
 } from "./plotly_html.ts";
 
 /** The symbol the Deno kernel looks for on a cell's result. */
@@ -75,41 +82,129 @@ export async function bundleOf(value: Displayable): Promise<MimeBundle> {
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
 // ---------------------------------------------------------------------------------------
+// The Deno kernel
+
+/** Options of `Deno.jupyter.display` (as in Deno 2.9's `cli/js/40_jupyter.js`). */
+export interface JupyterDisplayOptions {
+  /** `obj` is a MIME bundle to send as is. */
+  raw?: boolean;
+  /** Send `update_display_data` (replace the output with this `display_id`). */
+  update?: boolean;
+  display_id?: string;
+}
+
+/** `Deno.jupyter.display`'s signature. */
+export type JupyterDisplayFn = (obj: unknown, options?: JupyterDisplayOptions) => Promise<void>;
+
+/**
+ * `Deno.jupyter.display` when running in the Deno Jupyter kernel, else null (outside the
+ * kernel, reading `Deno.jupyter` throws; that is caught here).
+ */
+export function jupyterDisplayFn(): JupyterDisplayFn | null {
+  try {
+    const j = (Deno as unknown as { jupyter?: { display?: JupyterDisplayFn } }).jupyter;
+    return typeof j?.display === "function" ? j.display.bind(j) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Options of {@linkcode show}. */
+export interface ShowOptions {
+  /** Where the bundle goes. Default: `Deno.jupyter.display` in the kernel, else nowhere. */
+  display?: JupyterDisplayFn | null;
+}
+
+/**
+ * Displays `item` now: in the kernel through `Deno.jupyter.display` (awaited), outside
+ * it nowhere (scripts and tests run the same code). It returns nothing, so that a cell
+ * ending in `await show(x)` has no second output (the kernel would print a returned
+ * bundle). In notebooks prefer `await show(x)` to ending a cell with `x`: the Deno kernel
+ * (2.9.6) sometimes sends a cell's result after the cell's "idle" status, and clients
+ * that stop listening at "idle" (nbconvert, the kit's `nb` task) then lose that output;
+ * an awaited display always arrives before "idle".
+ *
+ * @example
+ * ```ts
+ * import { show, table } from "./display.ts";
+ * await show(table([{ model: "daad", auroc: 0.91 }]));
+ * ```
+ */
+export async function show(item: Displayable, options: ShowOptions = {}): Promise<void> {
+  const display = options.display === undefined ? jupyterDisplayFn() : options.display;
+  if (display == null) return;
+  await display(await bundleOf(item), { raw: true });
+}
+
+// ---------------------------------------------------------------------------------------
 // plotly.js once per session
 
 let plotlyShipped = false;
+let plotlyParts: Promise<string[]> | null = null;
 
-/** Whether this process (kernel session) has already put plotly.js into an output. */
+/** Whether this process (kernel session) has already sent plotly.js to the front-end. */
 export function plotlyShippedThisSession(): boolean {
   return plotlyShipped;
 }
 
-/** Forgets that plotly.js was shipped: the next plot inlines it again (tests, reloads). */
+/** Forgets that plotly.js was sent: the next plot in the kernel sends it again. */
 export function resetPlotlySession(): void {
   plotlyShipped = false;
 }
 
-/** When a plot's `text/html` carries plotly.js: see the module documentation. */
-export type PlotlyInline = "once" | "always" | "never";
-
-async function plotlyPrefix(inline: PlotlyInline): Promise<string> {
-  if (inline === "never" || (inline === "once" && plotlyShipped)) return "";
-  const tag = plotlyScriptTag(await loadPlotlySource());
-  plotlyShipped = true;
-  return tag;
+/** Milliseconds to wait after sending `chars` characters (the kernel drops bursts). */
+export function paceMs(chars: number): number {
+  return Math.max(20, Math.round(chars / 2000));
 }
 
 /**
- * A display object that only loads plotly.js into the page (always, even when this
- * session already did), for a notebook's first cell or after clearing outputs.
+ * Sends plotly.js to the front-end through `display` as several outputs (see the module
+ * documentation), waiting a little after each; returns how many outputs were sent.
  */
-export function loadPlotly(): Displayable {
+export async function shipPlotly(display: JupyterDisplayFn): Promise<number> {
+  plotlyParts ??= loadPlotlySource().then((src) => plotlyLoaderParts(src));
+  let parts: string[];
+  try {
+    parts = await plotlyParts;
+  } catch (e) {
+    plotlyParts = null;
+    throw e;
+  }
+  for (let i = 0; i < parts.length; i++) {
+    await display({
+      "text/html": parts[i],
+      "text/plain": `(plotly.js for the plots of this notebook, part ${i + 1} of ${parts.length})`,
+    }, { raw: true });
+    await new Promise((r) => setTimeout(r, paceMs(parts[i].length)));
+  }
+  plotlyShipped = true;
+  return parts.length;
+}
+
+/** When a plot sends plotly.js to the front-end first. */
+export type PlotlyShipping = "once" | "always" | "never";
+
+async function ensurePlotly(
+  display: JupyterDisplayFn | null,
+  shipping: PlotlyShipping,
+): Promise<void> {
+  if (display == null || shipping === "never") return;
+  if (shipping === "always" || !plotlyShipped) await shipPlotly(display);
+}
+
+/**
+ * A display object that (in the kernel) sends plotly.js to the page again, even if this
+ * session already did: after clearing outputs, or as a notebook's first cell.
+ */
+export function loadPlotly(options: { display?: JupyterDisplayFn | null } = {}): Displayable {
   return {
     async [JUPYTER_DISPLAY]() {
-      return {
-        "text/html": `${await plotlyPrefix("always")}<small>plotly.js loaded</small>`,
-        "text/plain": "plotly.js loaded",
-      };
+      const display = options.display === undefined ? jupyterDisplayFn() : options.display;
+      if (display == null) {
+        return { "text/plain": "plotly.js is sent to the page only in the Jupyter kernel" };
+      }
+      const n = await shipPlotly(display);
+      return { "text/plain": `plotly.js loaded (${n} parts)` };
     },
   };
 }
@@ -121,10 +216,12 @@ export function loadPlotly(): Displayable {
 export interface PlotOptions {
   /** Replaces the figure's title. */
   title?: string;
-  /** Height in pixels. Default 420. */
+  /** Height in pixels. Default: the figure's, else 420. */
   height?: number;
-  /** When to inline plotly.js into the HTML. Default "once" (per kernel session). */
-  inline?: PlotlyInline;
+  /** When to send plotly.js to the page first (kernel only). Default "once" per session. */
+  plotly?: PlotlyShipping;
+  /** Where plotly.js goes. Default: `Deno.jupyter.display` in the kernel, else nowhere. */
+  display?: JupyterDisplayFn | null;
 }
 
 function countPoints(trace: Record<string, unknown>): number {
@@ -180,20 +277,25 @@ function adjust(fig: Figure, options: PlotOptions): Figure {
   return { ...fig, layout };
 }
 
+/** The MIME bundle of a figure (plotly JSON, HTML drawing it, text summary). */
+export function figureBundle(fig: Figure, height = 420): MimeBundle {
+  return {
+    [PLOTLY_MIME]: JSON.parse(JSON.stringify(fig)),
+    "text/html": figureDivHtml(fig, { id: newFigureId(), height }),
+    "text/plain": summarizeFigure(fig),
+  };
+}
+
 /** A display object showing a plotly figure (see the module doc for how it renders). */
 export function plot(figure: Figure, options: PlotOptions = {}): Displayable & { figure: Figure } {
   const fig = adjust(figure, options);
-  const height = options.height ??
-    (typeof fig.layout.height === "number" ? fig.layout.height as number : 420);
+  const height = typeof fig.layout.height === "number" ? fig.layout.height : 420;
   return {
     figure: fig,
     async [JUPYTER_DISPLAY]() {
-      const prefix = await plotlyPrefix(options.inline ?? "once");
-      return {
-        [PLOTLY_MIME]: JSON.parse(JSON.stringify(fig)),
-        "text/html": prefix + figureDivHtml(fig, { id: newFigureId(), height }),
-        "text/plain": summarizeFigure(fig),
-      };
+      const display = options.display === undefined ? jupyterDisplayFn() : options.display;
+      await ensurePlotly(display, options.plotly ?? "once");
+      return figureBundle(fig, height);
     },
   };
 }
@@ -213,15 +315,6 @@ export function pngSize(png: Uint8Array): { width: number; height: number } {
   }
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
   return { width: view.getUint32(16), height: view.getUint32(20) };
-}
-
-/** Base64 of bytes (chunked, so large images do not overflow the call stack). */
-export function toBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
 }
 
 /** Options of {@linkcode image}. */
@@ -362,29 +455,6 @@ export function table(
 // ---------------------------------------------------------------------------------------
 // live figure
 
-/** Options of `Deno.jupyter.display` (checked against Deno 2.9's `cli/js/40_jupyter.js`). */
-export interface JupyterDisplayOptions {
-  raw?: boolean;
-  update?: boolean;
-  display_id?: string;
-}
-
-/** `Deno.jupyter.display`'s signature. */
-export type JupyterDisplayFn = (obj: unknown, options?: JupyterDisplayOptions) => Promise<void>;
-
-/**
- * `Deno.jupyter.display` when running in the Deno Jupyter kernel, else null (outside the
- * kernel, reading `Deno.jupyter` throws; that is caught here).
- */
-export function jupyterDisplayFn(): JupyterDisplayFn | null {
-  try {
-    const j = (Deno as unknown as { jupyter?: { display?: JupyterDisplayFn } }).jupyter;
-    return typeof j?.display === "function" ? j.display.bind(j) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Options of {@linkcode liveFigure}. */
 export interface LiveFigureOptions extends LossCurveOptions {
   /** Height in pixels. Default 380. */
@@ -421,7 +491,7 @@ export class LiveFigure implements Displayable {
     return this.#display != null;
   }
 
-  /** Bundles sent so far (displays and updates, not counting the plotly.js loader). */
+  /** Bundles sent so far (displays and updates, not counting plotly.js's parts). */
   get updates(): number {
     return this.#updates;
   }
@@ -433,24 +503,24 @@ export class LiveFigure implements Displayable {
     return { ...fig, layout: { ...fig.layout, height } };
   }
 
-  async #bundle(inline: PlotlyInline): Promise<MimeBundle> {
-    return await bundleOf(plot(this.figure(), { inline, height: this.#options.height ?? 380 }));
+  #bundle(): MimeBundle {
+    return figureBundle(this.figure(), this.#options.height ?? 380);
   }
 
   /**
    * Shows the (possibly empty) figure now; later calls are updates. In the kernel, if
-   * this session has not shipped plotly.js yet, a separate output loads it first, so
-   * the updated output never has to carry it again.
+   * this session has not sent plotly.js yet, it goes first, in outputs of its own, so
+   * the updated output never has to carry it.
    */
   async show(): Promise<void> {
     const display = this.#display;
     if (display == null) return;
     if (!this.#shown) {
-      if (!plotlyShipped) await display(await bundleOf(loadPlotly()), { raw: true });
-      await display(await this.#bundle("never"), { raw: true, display_id: this.displayId });
+      await ensurePlotly(display, "once");
+      await display(this.#bundle(), { raw: true, display_id: this.displayId });
       this.#shown = true;
     } else {
-      await display(await this.#bundle("never"), {
+      await display(this.#bundle(), {
         raw: true,
         update: true,
         display_id: this.displayId,
@@ -471,8 +541,9 @@ export class LiveFigure implements Displayable {
   }
 
   /** The current figure as a bundle (ending a cell with the object shows it). */
-  [JUPYTER_DISPLAY](): Promise<MimeBundle> {
-    return this.#bundle("once");
+  async [JUPYTER_DISPLAY](): Promise<MimeBundle> {
+    await ensurePlotly(this.#display, "once");
+    return this.#bundle();
   }
 }
 

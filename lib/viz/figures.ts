@@ -47,8 +47,8 @@ export const PALETTE: readonly string[] = [
 
 function baseLayout(title: string | undefined, extra: Record<string, unknown>) {
   return {
-    ...(title != null ? { title: { text: title } } : {}),
-    margin: { l: 60, r: 20, t: title != null ? 50 : 20, b: 50 },
+    ...(title ? { title: { text: title } } : {}),
+    margin: { l: 60, r: 20, t: title ? 50 : 20, b: 50 },
     legend: { orientation: "h", y: -0.2 },
     ...extra,
   } as Record<string, unknown>;
@@ -128,7 +128,8 @@ export function lossCurveFigure(
   return {
     data,
     layout: baseLayout(title, {
-      xaxis: { title: { text: "epoch" }, rangemode: "tozero" },
+      // Whole epochs: one tick per epoch while they fit.
+      xaxis: { title: { text: "epoch" }, ...(x.length > 0 && x.length <= 20 ? { dtick: 1 } : {}) },
       yaxis: { title: { text: "loss" }, type: logY ? "log" : "linear" },
     }),
   };

@@ -96,7 +96,11 @@ export interface FigureDivOptions {
   id: string;
   /** Height in CSS pixels. Default 420. */
   height?: number;
-  /** How long to wait for `window.Plotly`. Default 15000 ms. */
+  /**
+   * How long to wait for `window.Plotly` before saying it is missing. Default 20000 ms.
+   * The script keeps checking once a second after that, so a plot draws as soon as
+   * plotly.js is loaded later (e.g. by running `loadPlotly()`).
+   */
   waitMs?: number;
 }
 
@@ -108,7 +112,7 @@ export const DEFAULT_PLOT_CONFIG: Record<string, unknown> = {
 
 /** A `<div>` and the script that draws `figure` into it with `window.Plotly.newPlot`. */
 export function figureDivHtml(figure: Figure, options: FigureDivOptions): string {
-  const { id, height = 420, waitMs = 15000 } = options;
+  const { id, height = 420, waitMs = 20000 } = options;
   if (!/^[A-Za-z][\w-]*$/.test(id)) {
     throw new RangeError(`figure div id '${id}' must be letters, digits, '-' or '_'`);
   }
@@ -130,15 +134,98 @@ export function figureDivHtml(figure: Figure, options: FigureDivOptions): string
     `    var el = document.getElementById(id);\n` +
     `    if (!el || !window.Plotly) {\n` +
     `      if (waited < ${waitMs}) { waited += 50; setTimeout(draw, 50); return; }\n` +
-    `      if (el) el.textContent = "plotly.js is not loaded in this page: display a plot ` +
-    `with plot(fig, {inline: 'always'}) or loadPlotly() above, or re-run the notebook.";\n` +
+    `      if (el && !el.getAttribute("data-missing")) {\n` +
+    `        el.setAttribute("data-missing", "plotly");\n` +
+    `        el.textContent = "plotly.js is not loaded in this page: run loadPlotly() (or any ` +
+    `plot cell) again in this notebook, or re-run the notebook.";\n` +
+    `      }\n` +
+    `      setTimeout(draw, 1000);\n` +
     `      return;\n` +
     `    }\n` +
+    `    el.removeAttribute("data-missing");\n` +
     `    el.textContent = "";\n` +
     `    window.Plotly.newPlot(el, spec.data, spec.layout, spec.config);\n` +
     `  }\n` +
     `  draw();\n` +
     `})();</script>\n`;
+}
+
+/** Options of {@linkcode plotlyLoaderParts}. */
+export interface PlotlyLoaderOptions {
+  /** Base64 characters per part. Default 400000 (one Jupyter output each). */
+  partChars?: number;
+  /** Identifies this load in the page, so parts of two loads never mix. Default: random. */
+  loadId?: string;
+}
+
+async function gzip(text: string): Promise<Uint8Array> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Base64 of bytes (chunked, so large inputs do not overflow the call stack). */
+export function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}
+
+/**
+ * plotly.js as several small HTML fragments, each a `<script>` holding one part of the
+ * gzip-compressed, base64-encoded bundle (10 MB of source become ~2.6 MB in 7 parts).
+ * Whichever fragment completes the set (they may run in any order) joins the parts,
+ * decompresses them with the browser's `DecompressionStream` and runs plotly.js with
+ * `define`, `module` and `exports` shadowed, which defines `window.Plotly`.
+ *
+ * Why parts: the Deno kernel (2.9) silently drops iopub messages above ~2 MB, and
+ * messages sent faster than the front-end reads them, so one 10 MB output never arrives;
+ * several ~400 kB outputs sent a little apart do.
+ */
+export async function plotlyLoaderParts(
+  source: string,
+  options: PlotlyLoaderOptions = {},
+): Promise<string[]> {
+  const { partChars = 400_000 } = options;
+  if (!Number.isInteger(partChars) || partChars < 1000 || partChars % 4 !== 0) {
+    throw new RangeError(`partChars ${partChars} must be a multiple of 4, at least 1000`);
+  }
+  const loadId = jsonForScript(options.loadId ?? crypto.randomUUID());
+  const b64 = toBase64(await gzip(source));
+  const n = Math.ceil(b64.length / partChars);
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const chunk = b64.slice(i * partChars, (i + 1) * partChars);
+    parts.push(
+      `<script type="text/javascript">(function () {\n` +
+        `  var w = window, all = w.__daadPlotlyParts = w.__daadPlotlyParts || {};\n` +
+        `  var load = all[${loadId}] = all[${loadId}] || ` +
+        `{ parts: [], started: false };\n` +
+        `  load.parts[${i}] = "${chunk}";\n` +
+        `  if (w.Plotly) { delete all[${loadId}]; return; }\n` +
+        `  if (load.started) return;\n` +
+        `  for (var j = 0; j < ${n}; j++) if (typeof load.parts[j] !== "string") return;\n` +
+        `  load.started = true;\n` +
+        `  if (typeof DecompressionStream === "undefined") {\n` +
+        `    console.warn("daad-kit: this browser has no DecompressionStream; plotly.js not loaded");\n` +
+        `    return;\n` +
+        `  }\n` +
+        `  var bin = atob(load.parts.join("")), bytes = new Uint8Array(bin.length);\n` +
+        `  for (var k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);\n` +
+        `  var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));\n` +
+        `  new Response(stream).text().then(function (src) {\n` +
+        `    if (w.Plotly) return;\n` +
+        `    var s = document.createElement("script");\n` +
+        `    s.text = "(function () { var define, module, exports;\\n" + src +\n` +
+        `      "\\nif (!window.Plotly && typeof Plotly !== \\"undefined\\") window.Plotly = Plotly; })();";\n` +
+        `    document.head.appendChild(s);\n` +
+        `    delete all[${loadId}];\n` +
+        `  });\n` +
+        `})();</script>\n`,
+    );
+  }
+  return parts;
 }
 
 /** A fresh id for a figure div. */

@@ -1,0 +1,187 @@
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../../tests/assert.ts";
+import type { EpochStats } from "../train/trainer.ts";
+import {
+  barFigure,
+  type Figure,
+  lossCurveFigure,
+  memoryUsageFigure,
+  rocFigure,
+  scatterFigure,
+  scoreHistogramFigure,
+  summarizeMemoryUsage,
+} from "./figures.ts";
+
+/** A figure survives a JSON round trip unchanged: plain arrays, no undefined, no NaN. */
+function assertPlainJson(fig: Figure): void {
+  assertEquals(JSON.parse(JSON.stringify(fig)), fig);
+}
+
+Deno.test("lossCurveFigure() draws one line per loss term in first-seen order", () => {
+  const history: EpochStats[] = [
+    { epoch: 1, steps: 3, losses: { total: 0.9, recon: 0.8 }, seconds: 1, imagesPerSecond: 9 },
+    {
+      epoch: 2,
+      steps: 3,
+      losses: { total: 0.5, recon: 0.4, entropy: 0.1 },
+      seconds: 1,
+      imagesPerSecond: 9,
+    },
+  ];
+  const fig = lossCurveFigure(history);
+  assertEquals(fig.data.map((t) => t.name), ["total", "recon", "entropy"]);
+  assertEquals(fig.data[0].x, [1, 2]);
+  assertEquals(fig.data[0].y, [0.9, 0.5]);
+  // A term missing from an epoch is a gap, not a zero.
+  assertEquals(fig.data[2].y, [null, 0.1]);
+  assertEquals((fig.layout.yaxis as { type: string }).type, "linear");
+  assertPlainJson(fig);
+});
+
+Deno.test("lossCurveFigure() with logY uses a log axis and drops values <= 0 and NaN", () => {
+  const fig = lossCurveFigure([
+    { epoch: 1, losses: { total: 0.5, adv: -0.2 } },
+    { epoch: 2, losses: { total: NaN, adv: 0.3 } },
+  ], { logY: true, terms: ["adv", "total"] });
+  assertEquals(fig.data.map((t) => t.name), ["adv", "total"]);
+  assertEquals(fig.data[0].y, [null, 0.3]);
+  assertEquals(fig.data[1].y, [0.5, null]);
+  assertEquals((fig.layout.yaxis as { type: string }).type, "log");
+  assertPlainJson(fig);
+});
+
+Deno.test("lossCurveFigure() of an empty history has no traces", () => {
+  assertEquals(lossCurveFigure([]).data, []);
+});
+
+Deno.test("rocFigure() draws each curve with its AUROC and the chance diagonal last", () => {
+  const points = [
+    { threshold: Infinity, fpr: 0, tpr: 0 },
+    { threshold: 0.7, fpr: 0, tpr: 0.5 },
+    { threshold: 0.2, fpr: 1, tpr: 1 },
+  ];
+  const fig = rocFigure([{ name: "DAAD", points, auroc: 0.75 }, { name: "AE", points }]);
+  assertEquals(fig.data.length, 3);
+  assertEquals(fig.data[0].name, "DAAD (AUROC 0.750)");
+  assertEquals(fig.data[1].name, "AE");
+  assertEquals(fig.data[0].x, [0, 0, 1]);
+  assertEquals(fig.data[0].y, [0, 0.5, 1]);
+  assertEquals(fig.data[2].name, "chance");
+  assertEquals([fig.data[2].x, fig.data[2].y], [[0, 1], [0, 1]]);
+  assertPlainJson(fig);
+});
+
+Deno.test("rocFigure() names the curve, point and value outside [0, 1]", () => {
+  assertThrows(
+    () => rocFigure([{ name: "bad", points: [{ threshold: 1, fpr: 0.2, tpr: 1.5 }] }]),
+    RangeError,
+    "ROC curve 'bad': point 0 has tpr 1.5",
+  );
+});
+
+Deno.test("scoreHistogramFigure() puts both groups on shared bins covering every score", () => {
+  const fig = scoreHistogramFigure({
+    normal: [0.1, 0.2, 0.3],
+    anomalous: Float32Array.from([0.5, 0.9]),
+    threshold: 0.4,
+  }, { bins: 8 });
+  assertEquals(fig.data.length, 2);
+  assertEquals(fig.data[0].name, "normal (n=3)");
+  assertEquals(fig.data[1].name, "anomalous (n=2)");
+  const a = fig.data[0].xbins as { start: number; end: number; size: number };
+  assertEquals(fig.data[1].xbins, a);
+  assertAlmostEquals(a.start, 0.1, 1e-9);
+  assert(a.end > 0.9 - 1e-7, `bins end at ${a.end}, below the largest score`);
+  assertAlmostEquals(a.size, (0.9 - 0.1) / 8, 1e-7);
+  assertEquals(fig.data[0].histnorm, "probability density");
+  const shapes = fig.layout.shapes as { x0: number }[];
+  assertEquals(shapes.length, 1);
+  assertEquals(shapes[0].x0, 0.4);
+  assertEquals(fig.data[1].x, [0.5, Math.fround(0.9)]);
+  assertPlainJson(fig);
+});
+
+Deno.test("scoreHistogramFigure() rejects non-finite scores and empty input", () => {
+  assertThrows(
+    () => scoreHistogramFigure({ normal: [0.1, NaN], anomalous: [1] }),
+    RangeError,
+    "normal[1] is NaN",
+  );
+  assertThrows(() => scoreHistogramFigure({ normal: [], anomalous: [] }), RangeError, "empty");
+  assertThrows(
+    () => scoreHistogramFigure({ normal: [1], anomalous: [2] }, { bins: 0 }),
+    RangeError,
+    "bins must be a positive integer, got 0",
+  );
+});
+
+Deno.test("barFigure() puts reference values beside the kit's", () => {
+  const fig = barFigure({
+    labels: ["1,1,1", "4,4,1", "8,8,1"],
+    values: [0.81, 0.85, 0.87],
+    reference: { name: "paper", values: [0.8, null, 0.872] },
+    title: "AUROC per division rate",
+    yTitle: "image AUROC",
+    yRange: [0.5, 1],
+  });
+  assertEquals(fig.data.map((t) => t.name), ["this kit", "paper"]);
+  assertEquals(fig.data[1].y, [0.8, null, 0.872]);
+  assertEquals(fig.data[0].x, ["1,1,1", "4,4,1", "8,8,1"]);
+  assertEquals(fig.layout.barmode, "group");
+  assertEquals((fig.layout.yaxis as { range: number[] }).range, [0.5, 1]);
+  assertEquals((fig.layout.title as { text: string }).text, "AUROC per division rate");
+  assertPlainJson(fig);
+});
+
+Deno.test("barFigure() rejects values that do not match the labels", () => {
+  assertThrows(() => barFigure({ labels: ["a", "b"], values: [1] }), RangeError, "1 values for 2");
+  assertThrows(
+    () => barFigure({ labels: ["a"], values: [1], reference: { name: "paper", values: [] } }),
+    RangeError,
+    "reference 'paper' has 0 values for 1 labels",
+  );
+});
+
+Deno.test("scatterFigure() draws one marker series per group with hover names", () => {
+  const fig = scatterFigure({
+    series: [
+      { name: "DAAD", x: Float32Array.from([0, 0.25]), y: [1, 2], text: ["good/000", "cut/001"] },
+      { name: "DAAD+", x: [0, 0.5], y: [0.5, 3] },
+    ],
+    title: "Score vs anomaly area",
+  });
+  assertEquals(fig.data.length, 2);
+  assertEquals(fig.data[0].mode, "markers");
+  assertEquals(fig.data[0].x, [0, 0.25]);
+  assertEquals(fig.data[0].text, ["good/000", "cut/001"]);
+  assertEquals("text" in fig.data[1], false);
+  assertPlainJson(fig);
+  assertThrows(
+    () => scatterFigure({ series: [{ name: "s", x: [1, 2], y: [1] }] }),
+    RangeError,
+    "series 's': 2 x values but 1 y",
+  );
+});
+
+Deno.test("memoryUsageFigure() shows each item's share of the weight, largest first", () => {
+  const fig = memoryUsageFigure([1, 0, 6, 3]);
+  const y = fig.data[0].y as number[];
+  assertEquals(y.length, 4);
+  assertAlmostEquals(y.reduce((a, b) => a + b, 0), 1, 1e-12);
+  assertEquals(y, [0.6, 0.3, 0.1, 0]);
+  assertEquals(fig.data[0].text, ["item 2", "item 3", "item 0", "item 1"]);
+  // 6 + 3 = 90% of 10: two items carry 90%, one is unused.
+  assert(
+    String((fig.layout.title as { text: string }).text).includes("2 of 4 items carry 90%"),
+    JSON.stringify(fig.layout.title),
+  );
+  const unsorted = memoryUsageFigure([1, 0, 6, 3], { sort: false });
+  assertEquals(unsorted.data[0].y, [0.1, 0, 0.6, 0.3]);
+  assertPlainJson(fig);
+});
+
+Deno.test("summarizeMemoryUsage() counts unused items and rejects negative weights", () => {
+  assertEquals(summarizeMemoryUsage([0, 0, 5]), { items: 3, unused: 2, itemsFor90: 1 });
+  assertEquals(summarizeMemoryUsage([1, 1, 1, 1]), { items: 4, unused: 0, itemsFor90: 4 });
+  assertThrows(() => summarizeMemoryUsage([1, -2]), RangeError, "usage[1] is -2");
+  assertThrows(() => memoryUsageFigure([]), RangeError, "usage is empty");
+});

@@ -1,0 +1,115 @@
+/** `deno task predict` as a user runs it, on a tiny run over the synthetic MVTec-layout set. */
+import { assert, assertEquals } from "./assert.ts";
+import { writeSynthMvtec } from "../lib/data/synth_mvtec.ts";
+import { decodeRawPixels } from "../lib/viz/images.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function task(script: string, args: string[]) {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}lib/cli/${script}.ts`, ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", DAAD_WASM_THREADS: "1" },
+  }).output();
+  return {
+    code: r.code,
+    out: new TextDecoder().decode(r.stdout),
+    err: new TextDecoder().decode(r.stderr),
+  };
+}
+
+const dir = await Deno.makeTempDir({ prefix: "daad-predict-" });
+await writeSynthMvtec({
+  out: `${dir}/synth`,
+  categories: ["synth_pill"],
+  nTrain: 16,
+  nTestGood: 4,
+  nTestDefect: 2,
+  size: 32,
+});
+const run = `${dir}/run`;
+const trained = await task("train", [
+  ...["--data", "mvtec", "--root", `${dir}/synth`, "--category", "synth_pill", "--size", "32"],
+  ...[
+    "--width",
+    "4",
+    "--memory",
+    "10",
+    "--division",
+    "2,2,1",
+    "--epochs",
+    "1",
+    "--batch",
+    "8",
+    "--backend",
+    "wasm",
+  ],
+  ...["--out", run],
+]);
+assertEquals(trained.code, 0, trained.err);
+
+Deno.test("predict prints one scored verdict per image and writes a heat-map for each", async () => {
+  const metrics = JSON.parse(await Deno.readTextFile(`${run}/metrics.json`));
+  const r = await task("predict", [
+    "--run",
+    run,
+    `${dir}/synth/synth_pill/test/good`,
+    `${dir}/synth/synth_pill/test/hole/000.png`,
+  ]);
+  assertEquals(r.code, 0, r.err);
+  const lines = r.out.trim().split("\n").map((l) => l.split("\t"));
+  assertEquals(lines.length, 5);
+  for (const [score, verdict, path] of lines) {
+    assert(path.endsWith(".png"));
+    assertEquals(verdict, Number(score) >= metrics.threshold.value ? "anomalous" : "normal");
+  }
+  const heatmaps = [...Deno.readDirSync(`${run}/predictions`)].map((e) => e.name).sort();
+  assertEquals(heatmaps.length, 5);
+  const png = await decodeRawPixels(await Deno.readFile(`${run}/predictions/${heatmaps[0]}`));
+  assertEquals([png.width, png.height], [32, 32]);
+});
+
+Deno.test("predict --threshold overrides the run's threshold", async () => {
+  const all = await task("predict", [
+    "--run",
+    run,
+    "--threshold",
+    "0",
+    "--out",
+    `${dir}/p0`,
+    `${dir}/synth/synth_pill/test/good`,
+  ]);
+  assert(all.out.trim().split("\n").every((l) => l.includes("\tanomalous\t")), all.out);
+  const none = await task("predict", [
+    "--run",
+    run,
+    "--threshold",
+    "1e9",
+    "--out",
+    `${dir}/p1`,
+    `${dir}/synth/synth_pill/test/good`,
+  ]);
+  assert(none.out.trim().split("\n").every((l) => l.includes("\tnormal\t")), none.out);
+});
+
+Deno.test("predict names a missing path, an empty folder and a corrupt image", async () => {
+  await Deno.mkdir(`${dir}/empty`);
+  await Deno.writeTextFile(`${dir}/bad.png`, "not a png");
+  for (
+    const [path, message] of [
+      [`${dir}/missing.png`, "no such file or folder"],
+      [`${dir}/empty`, "no images"],
+      [`${dir}/bad.png`, `cannot decode image ${dir}/bad.png`],
+    ]
+  ) {
+    const r = await task("predict", ["--run", run, path]);
+    assert(
+      r.code === 1 && r.err.includes(message) && !r.err.includes("    at "),
+      `${path}: ${r.err}`,
+    );
+  }
+  const noRun = await task("predict", [`${dir}/bad.png`]);
+  assert(noRun.code === 2 && noRun.err.includes("--run"), noRun.err);
+});
