@@ -17,6 +17,7 @@
  * ```
  * @module
  */
+import { summarizeMemoryUsage } from "../memory/diagnostics.ts";
 import type { RocPoint } from "../metrics/mod.ts";
 
 /** One plotly.js trace (`scatter`, `bar`, `histogram`...), plain JSON. */
@@ -435,28 +436,7 @@ export interface MemoryUsageOptions {
   title?: string;
 }
 
-/** Summary numbers of a memory bank's usage. */
-export interface MemoryUsageSummary {
-  items: number;
-  /** Items with zero weight. */
-  unused: number;
-  /** Fewest items that together carry 90% of the weight. */
-  itemsFor90: number;
-}
-
-/** Counts unused items and the items carrying 90% of the total weight. */
-export function summarizeMemoryUsage(usage: ArrayLike<number>): MemoryUsageSummary {
-  checkFinite(usage, "usage");
-  const v = Array.from(usage);
-  v.forEach((w, i) => {
-    if (w < 0) throw new RangeError(`usage[${i}] is ${w}, expected a weight >= 0`);
-  });
-  const total = v.reduce((a, b) => a + b, 0);
-  const sorted = [...v].sort((a, b) => b - a);
-  let acc = 0, k = 0;
-  while (total > 0 && k < sorted.length && acc < 0.9 * total - 1e-12) acc += sorted[k++];
-  return { items: v.length, unused: v.filter((w) => w === 0).length, itemsFor90: k };
-}
+export { type MemoryUsageSummary, summarizeMemoryUsage } from "../memory/diagnostics.ts";
 
 /**
  * How much addressing weight each memory item receives (e.g. the mean over a test set of

@@ -4,6 +4,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { diagnoseWeights, type MemoryDiagnostics } from "../../memory/diagnostics.ts";
 import { Adam, type AdamConfig } from "../../train/adam.ts";
 import type { Objective } from "../../train/trainer.ts";
 import type { KitModel, ScoreOutput } from "../kit_model.ts";
@@ -41,6 +42,23 @@ export class DaadModel implements KitModel {
   /** Evaluation-mode reconstruction. */
   reconstruct(x: tf.Tensor4D): tf.Tensor4D {
     return this.network.forward(x, { training: false }).reconstruction;
+  }
+
+  /**
+   * Usage, entropy and collapse diagnostics of every memory bank over `images`
+   * (evaluation mode); empty for variants without memory.
+   */
+  memoryDiagnostics(images: tf.Tensor4D): MemoryDiagnostics[] {
+    const scales = [...this.network.memories.keys()];
+    const weights = tf.tidy(() => {
+      const out = this.network.forward(images, { training: false });
+      return scales.map((s) => out.memoryWeights.get(s)!);
+    });
+    try {
+      return scales.map((s, i) => diagnoseWeights(`scale ${s} (${2 ** s}x)`, weights[i]));
+    } finally {
+      tf.dispose(weights);
+    }
   }
 
   score(x: tf.Tensor4D): ScoreOutput {
