@@ -18,6 +18,16 @@ export * from "./eval/evaluate.ts";
 export * from "./eval/score_set.ts";
 export * from "./kernels/mod.ts";
 export * from "./memory/block_memory.ts";
+export * from "./memory/diagnostics.ts";
+export {
+  DAAD_SUPP_TABLE1,
+  DAAD_TABLE2,
+  DAAD_TABLE3,
+  DAAD_TABLE4,
+  DAAD_TABLE5,
+  type PaperTable,
+  paperValue,
+} from "./eval/paper_tables.ts";
 export * from "./metrics/mod.ts";
 export * from "./models/daad/mod.ts";
 export * from "./models/mod.ts";

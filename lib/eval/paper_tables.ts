@@ -12,24 +12,7 @@ export interface PaperTable {
   rows: { name: string; values: (number | null)[] }[];
 }
 
-/** MVTec AD categories in the papers' order. */
-export const MVTEC_CATEGORIES = [
-  "carpet",
-  "grid",
-  "leather",
-  "tile",
-  "wood",
-  "bottle",
-  "cable",
-  "capsule",
-  "hazelnut",
-  "metal_nut",
-  "pill",
-  "screw",
-  "toothbrush",
-  "transistor",
-  "zipper",
-] as const;
+export { MVTEC_CATEGORIES } from "../data/mvtec.ts";
 
 /** DAAD paper (ICCV 2021), Table 3: image AUROC on MVTec AD per category. */
 export const DAAD_TABLE3: PaperTable = {

@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
-import { DAAD_TABLE3, DAAD_TABLE5, MVTEC_CATEGORIES, paperValue } from "./paper_tables.ts";
+import { MVTEC_CATEGORIES } from "../data/mvtec.ts";
+import { DAAD_TABLE3, DAAD_TABLE5, paperValue } from "./paper_tables.ts";
 
 Deno.test("DAAD_TABLE3's quoted means agree with its 15 categories (transcription check)", () => {
   const cats = DAAD_TABLE3.rows.filter((r) => r.name !== "mean");

@@ -93,7 +93,66 @@ export async function caseGridPng(
   return await imageGridPng(rows, { captions, tileSize: Math.max(64, Math.min(160, h)) });
 }
 
-/** Writes grid_best.png, grid_worst.png and report.html into a run folder. */
+/** One line of scores.csv. */
+export interface ScoredImage {
+  name: string;
+  group: string;
+  label: number;
+  score: number;
+}
+
+function csvField(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** scores.csv: one line per test image (name, group, label 1 = anomalous, final score). */
+export function scoresCsv(test: ImageSet, scores: ArrayLike<number>): string {
+  const lines = ["name,group,label,score"];
+  for (let i = 0; i < test.n; i++) {
+    lines.push([
+      csvField(test.names?.[i] ?? String(i)),
+      csvField(test.groups?.[i] ?? ""),
+      String(test.labels?.[i] ?? ""),
+      String(scores[i]),
+    ].join(","));
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Reads a run folder's scores.csv. */
+export async function readScores(runPath: string): Promise<ScoredImage[]> {
+  const text = await Deno.readTextFile(`${runPath}/scores.csv`);
+  const out: ScoredImage[] = [];
+  for (const line of text.trim().split("\n").slice(1)) {
+    // Fields may be quoted; the last three never contain commas.
+    const fields: string[] = [];
+    let cur = "", quoted = false;
+    for (let i = 0; i < line.length; i++) {
+      const ch = line[i];
+      if (quoted) {
+        if (ch === '"' && line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else if (ch === '"') quoted = false;
+        else cur += ch;
+      } else if (ch === '"') quoted = true;
+      else if (ch === ",") {
+        fields.push(cur);
+        cur = "";
+      } else cur += ch;
+    }
+    fields.push(cur);
+    out.push({
+      name: fields[0],
+      group: fields[1],
+      label: Number(fields[2]),
+      score: Number(fields[3]),
+    });
+  }
+  return out;
+}
+
+/** Writes grid_best.png, grid_worst.png, scores.csv and report.html into a run folder. */
 export async function writeRunReport(
   dir: RunDir,
   title: string,
@@ -111,6 +170,7 @@ export async function writeRunReport(
   const normal: number[] = [], anomalous: number[] = [];
   finalScores.forEach((s, i) => (labels[i] === 1 ? anomalous : normal).push(s));
   try {
+    await Deno.writeTextFile(dir.file("scores.csv"), scoresCsv(test, finalScores));
     await Deno.writeFile(dir.file("grid_best.png"), best);
     await Deno.writeFile(dir.file("grid_worst.png"), worst);
     await writeReport(dir.file("report.html"), {
