@@ -13,7 +13,19 @@
 import type { BackendRequest } from "./backend.ts";
 import type { Augment } from "./data/image_set.ts";
 import type { Division } from "./memory/block_memory.ts";
-import { ConfigError, type DaadConfig, type DaadVariant } from "./models/daad/config.ts";
+import {
+  ConfigError,
+  DAAD_VARIANTS,
+  type DaadConfig,
+  type DaadVariant,
+} from "./models/daad/config.ts";
+import {
+  type DaadPlusConfig,
+  DEFAULT_DAAD_PLUS_CONFIG,
+  TABLE5_ABLATIONS,
+  TABLE5_ROWS,
+  type Table5Row,
+} from "./models/daad_plus/config.ts";
 
 /** Every model `--model` accepts. */
 export const MODEL_NAMES = ["ae", "ae-skip", "memae", "daad", "daad-plus", "mnad"] as const;
@@ -57,6 +69,10 @@ export interface RunConfig {
   maxTrain: number | null;
   /** MNAD task on video: frame reconstruction or future-frame prediction (null = model default). */
   task: "recon" | "pred" | null;
+  /** DAAD+'s generator (Table 5: ae, memae or daad); null = daad. */
+  generator: DaadVariant | null;
+  /** DAAD+'s loss and score terms as a row of Table 5; null = all on (adv+ali+L+R). */
+  table5: Table5Row | null;
 }
 
 /** The values used when neither a preset nor a flag sets them. */
@@ -81,6 +97,8 @@ export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze({
   maxTest: null,
   maxTrain: null,
   task: null,
+  generator: null,
+  table5: null,
 } as RunConfig);
 
 /**
@@ -219,6 +237,22 @@ export function validateRunConfig(c: RunConfig): void {
       `--task pred predicts video frames; it needs --data video, not --data ${c.data}`,
     );
   }
+  if (c.generator != null) {
+    if (c.model !== "daad-plus") {
+      throw new ConfigError(`--generator is DAAD+'s; --model ${c.model} has none`);
+    }
+    if (!(DAAD_VARIANTS as readonly string[]).includes(c.generator)) {
+      throw flag("generator", c.generator, DAAD_VARIANTS.join("|"));
+    }
+  }
+  if (c.table5 != null) {
+    if (c.model !== "daad-plus") {
+      throw new ConfigError(`--table5 selects DAAD+'s terms; --model ${c.model} has none`);
+    }
+    if (!(TABLE5_ROWS as readonly string[]).includes(c.table5)) {
+      throw flag("table5", c.table5, TABLE5_ROWS.join("|"));
+    }
+  }
   if (c.normal != null && c.normal !== "all") {
     if (!Number.isInteger(c.normal) || c.normal < 0 || c.normal > 9) {
       throw flag("normal", c.normal, "a class 0..9 or 'all'");
@@ -237,17 +271,35 @@ export function resolveRunConfig(flags: Partial<RunConfig>): RunConfig {
   const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
   const task = flags.task ?? (model === "mnad" && data === "video" ? "pred" : null);
   const mnadLr = model === "mnad" && !synthetic ? { lr: MNAD_LR[task ?? "recon"] } : {};
+  // DAAD+ (§4.1): lr 2e-4 with the adversarial losses; a MemAE* generator is pixel-wise.
+  const plus = model === "daad-plus"
+    ? {
+      ...(data === "mvtec" ? { lr: 2e-4 } : {}),
+      ...(flags.generator === "memae" ? { division: null } : {}),
+    }
+    : {};
   const config: RunConfig = {
     ...DEFAULT_RUN_CONFIG,
     ...(PRESETS[data as DataName] ?? {}),
     ...(synthetic ? SYNTHETIC_VIDEO_PRESET : {}),
     ...(MODEL_OVERRIDES[model as ModelName] ?? {}),
     ...mnadLr,
+    ...plus,
     task,
     ...given,
   } as RunConfig;
   validateRunConfig(config);
   return config;
+}
+
+/** The DAAD+ configuration of a run: its generator, the discriminator, the Table 5 terms. */
+export function daadPlusConfigFor(c: RunConfig, channels: number): DaadPlusConfig {
+  return {
+    ...DEFAULT_DAAD_PLUS_CONFIG,
+    ...daadConfigFor({ ...c, model: c.generator ?? "daad" }, channels),
+    discriminatorWidth: c.width,
+    ...TABLE5_ABLATIONS[c.table5 ?? "adv+ali+L+R"],
+  };
 }
 
 /** The network configuration of a DAAD-family run with `channels` input channels. */

@@ -44,5 +44,6 @@ export * from "./eval/run_report.ts";
 export * from "./eval/table.ts";
 export * from "./sweep.ts";
 export { MnadModel, MnadNetwork } from "./models/mnad/mod.ts";
+export * from "./models/daad_plus/mod.ts";
 export * as mnad from "./models/mnad/mod.ts";
 export { deriveSeed, Rng, type RngState } from "./util/rng.ts";

@@ -46,6 +46,8 @@ export interface RunMetrics extends EvalMetrics {
   train_images_per_s: number | null;
   train_seconds: number | null;
   score_images_per_s: number;
+  /** Set-level score statistics (DAAD+'s eq. 7 ranges), reused by predict. */
+  score_calibration?: unknown;
   protocol: string;
   created: string;
 }
@@ -130,6 +132,8 @@ export async function evaluateModel(
     created: new Date().toISOString(),
     ...m,
   };
+  const calibration = model.calibration?.();
+  if (calibration != null) metrics.score_calibration = calibration;
   if (report != null) {
     const which = config.category ??
       (config.normal != null ? `class ${config.normal}` : config.data);

@@ -92,9 +92,13 @@ async function main(): Promise<number> {
   });
   const { record, model } = await loadRunModel(runPath);
   try {
+    const metrics = await new RunDir(runPath).readJson<RunMetrics>("metrics.json").catch(() =>
+      null
+    );
+    // Set-level scores (DAAD+'s eq. 7) are scaled as on the run's test set.
+    if (metrics?.score_calibration != null) model.calibrate?.(metrics.score_calibration);
     let threshold = flags.threshold as number | undefined;
     if (threshold == null) {
-      const metrics = await new RunDir(runPath).readJson<RunMetrics>("metrics.json");
       if (metrics?.threshold?.value == null || !Number.isFinite(metrics.threshold.value)) {
         throw new ArgError(
           `${runPath} has no threshold in metrics.json; run deno task eval --run ${runPath} or pass --threshold`,
@@ -120,8 +124,7 @@ async function main(): Promise<number> {
       const out = model.score(x);
       let scores = await out.scores.data() as Float32Array;
       if (model.finalizeScores != null && out.components != null) {
-        // Set-level scores (DAAD+, MNAD) are scaled with the run's test statistics when known;
-        // here the call's own images are the set.
+        // With a saved calibration (DAAD+) the scale is the test set's; otherwise these images'.
         const comps: Record<string, Float32Array> = {};
         for (const [k, t] of Object.entries(out.components)) {
           comps[k] = await t.data() as Float32Array;

@@ -12,6 +12,8 @@ import { readRunRecord, trainRun } from "../run.ts";
 import { isSweep, trainSweep } from "../sweep.ts";
 import { RunDir } from "../train/run_dir.ts";
 import { tableToMarkdown } from "../eval/table.ts";
+import { DAAD_VARIANTS } from "../models/daad/config.ts";
+import { TABLE5_ROWS } from "../models/daad_plus/config.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
 import { EXIT_INTERRUPTED, interruptSignal, runCli } from "./_common.ts";
 
@@ -49,6 +51,17 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     help: "Training augmentation (mvtec: flip).",
   },
   "max-test": { type: "int", min: 1, help: "Evaluate on at most N test images (quick checks)." },
+  generator: {
+    type: "enum",
+    choices: DAAD_VARIANTS,
+    help: "DAAD+'s generator, as in Table 5 (default daad).",
+  },
+  table5: {
+    type: "enum",
+    choices: TABLE5_ROWS,
+    help:
+      "DAAD+'s terms as a Table 5 row: R | adv+R | adv+ali+R | adv+ali+L | adv+ali+L+R (default).",
+  },
   task: {
     type: "enum",
     choices: ["recon", "pred"],

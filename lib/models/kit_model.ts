@@ -33,5 +33,12 @@ export interface KitModel extends TrainableModel {
    * `scores` of {@linkcode ScoreOutput} are final.
    */
   finalizeScores?(components: Record<string, Float32Array>, set: ImageSet): Float32Array;
+  /**
+   * The set-level statistics the last {@linkcode finalizeScores} used (DAAD+'s min-max
+   * ranges of R(x) and L(x)), JSON-serialisable; saved in metrics.json.
+   */
+  calibration?(): unknown;
+  /** Scores later sets on a saved calibration's scale (predict on a few new images). */
+  calibrate?(calibration: unknown): void;
   dispose(): void;
 }

@@ -2,7 +2,8 @@
  * The model registry: `--model` name to a trainable, scorable {@linkcode KitModel}.
  * @module
  */
-import { daadConfigFor, type RunConfig } from "../config.ts";
+import { daadConfigFor, daadPlusConfigFor, type RunConfig } from "../config.ts";
+import { DaadPlusModel } from "./daad_plus/mod.ts";
 import { ConfigError } from "./daad/config.ts";
 import { DaadModel } from "./daad/mod.ts";
 import type { KitModel } from "./kit_model.ts";
@@ -38,6 +39,8 @@ export function createModel(c: RunConfig, channels: number, nTrain = 0): KitMode
       return new DaadModel(daadConfigFor(c, channels), c.seed, { lr: c.lr });
     case "mnad":
       return new MnadModel(mnadConfigFor(c, channels, nTrain), c.seed);
+    case "daad-plus":
+      return new DaadPlusModel(daadPlusConfigFor(c, channels), c.seed, { lr: c.lr });
     default:
       throw new ConfigError(`--model ${c.model} is not available in this version of the kit`);
   }
@@ -53,6 +56,8 @@ export function modelConfigFor(c: RunConfig, channels: number): Record<string, u
       return { ...daadConfigFor(c, channels) };
     case "mnad":
       return { ...mnadConfigFor(c, channels) };
+    case "daad-plus":
+      return { ...daadPlusConfigFor(c, channels) };
     default:
       return {};
   }

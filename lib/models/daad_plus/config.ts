@@ -48,7 +48,16 @@ export interface DaadPlusConfig extends DaadConfig, DaadPlusAblation {
   lambdaAli: number;
   /** γ of eq. 7 (0.9, §4.1): the weight of R(x) when both components are scored. */
   gamma: number;
+  /**
+   * How training passes batch real and reconstructed images through D's batch norm:
+   * "separate" = one batch each (DCGAN practice, the default), "joint" = one batch
+   * [x; x̂] sharing statistics (see model.ts for what each does to L(x)).
+   */
+  discriminatorBatch: DiscriminatorBatch;
 }
+
+/** See {@linkcode DaadPlusConfig.discriminatorBatch}. */
+export type DiscriminatorBatch = "joint" | "separate";
 
 /**
  * The rows of Table 5 for one generator, named by their ticks: R(x) only (the generator
@@ -102,6 +111,7 @@ export const DEFAULT_DAAD_PLUS_CONFIG: Readonly<DaadPlusConfig> = Object.freeze(
   lambdaAdv: 0.5,
   lambdaAli: 0.5,
   gamma: 0.9,
+  discriminatorBatch: "separate" as DiscriminatorBatch,
   ...TABLE5_ABLATIONS["adv+ali+L+R"],
 });
 
@@ -145,6 +155,13 @@ export function validateDaadPlusConfig(config: DaadPlusConfig): void {
   }
   if (!(config.gamma >= 0 && config.gamma <= 1)) {
     throw new ConfigError(`gamma must be in [0, 1], got ${config.gamma}`);
+  }
+  if (config.discriminatorBatch !== "joint" && config.discriminatorBatch !== "separate") {
+    throw new ConfigError(
+      `discriminatorBatch must be 'joint' or 'separate', got ${
+        JSON.stringify(config.discriminatorBatch)
+      }`,
+    );
   }
   if (!config.reconstructionScore && !config.alignmentScore) {
     throw new ConfigError(

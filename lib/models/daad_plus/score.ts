@@ -23,25 +23,41 @@ export function alignmentScore(realFeatures: tf.Tensor2D, fakeFeatures: tf.Tenso
   return tf.mean(tf.squaredDifference(realFeatures, fakeFeatures), 1);
 }
 
-/**
- * Scales `values` linearly to [0, 1]: (v − min) / (max − min). A constant component
- * carries no ranking information and becomes all zeros (rather than 0/0 = NaN), so the
- * other component alone decides the fused score.
- */
-export function minMaxScale(values: ArrayLike<number>): Float32Array {
+/** The [lo, hi] interval a component is scaled from. */
+export interface ScoreRange {
+  lo: number;
+  hi: number;
+}
+
+/** The smallest and largest of `values` (lo = Infinity, hi = -Infinity when empty). */
+export function valueRange(values: ArrayLike<number>): ScoreRange {
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < values.length; i++) {
     lo = Math.min(lo, values[i]);
     hi = Math.max(hi, values[i]);
   }
+  return { lo, hi };
+}
+
+/**
+ * Scales `values` linearly to [0, 1]: (v − lo) / (hi − lo), by default with the set's
+ * own smallest and largest values. A constant component (hi = lo) carries no ranking
+ * information and becomes all zeros (rather than 0/0 = NaN), so the other component
+ * alone decides the fused score. With a `range` from another set (the test set's, to
+ * score a few new images), values outside it fall outside [0, 1].
+ */
+export function minMaxScale(
+  values: ArrayLike<number>,
+  range: ScoreRange = valueRange(values),
+): Float32Array {
   const out = new Float32Array(values.length);
-  const range = hi - lo;
-  if (!(range > 0)) {
+  const span = range.hi - range.lo;
+  if (!(span > 0)) {
     // All equal (or empty); NaN inputs are left to propagate so callers can report them.
     for (let i = 0; i < values.length; i++) out[i] = Number.isNaN(values[i]) ? NaN : 0;
     return out;
   }
-  for (let i = 0; i < values.length; i++) out[i] = (values[i] - lo) / range;
+  for (let i = 0; i < values.length; i++) out[i] = (values[i] - range.lo) / span;
   return out;
 }
 
@@ -53,11 +69,13 @@ export interface FusionOptions {
   reconstruction: boolean;
   /** Use L(x). */
   alignment: boolean;
+  /** Scale with these ranges instead of the set's own (e.g. a test set's, for new images). */
+  ranges?: { rec?: ScoreRange; ali?: ScoreRange };
 }
 
 /**
  * Eq. 7 over a whole set. With both components: γ·scale(R) + (1 − γ)·scale(L), each
- * min-max scaled over the set. With one component, its raw values are returned: linear
+ * min-max scaled over the set (or with `options.ranges`). With one component, its raw values are returned: linear
  * scaling would not change the ranking, and raw R(x) stays comparable with the plain
  * DAAD score across sets.
  */
@@ -74,7 +92,7 @@ export function fuseScores(
     if (rec!.length !== ali!.length) {
       throw new Error(`${rec!.length} R(x) values but ${ali!.length} L(x) values`);
     }
-    const r = minMaxScale(rec!), l = minMaxScale(ali!);
+    const r = minMaxScale(rec!, options.ranges?.rec), l = minMaxScale(ali!, options.ranges?.ali);
     const out = new Float32Array(r.length);
     for (let i = 0; i < r.length; i++) out[i] = gamma * r[i] + (1 - gamma) * l[i];
     return out;

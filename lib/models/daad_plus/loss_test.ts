@@ -1,0 +1,78 @@
+import * as tf from "@tensorflow/tfjs";
+import { assert, assertAlmostEquals, assertEquals } from "../../../tests/assert.ts";
+import { useBackend, values } from "../../../tests/tf_helpers.ts";
+import {
+  alignmentLoss,
+  discriminatorLoss,
+  generatorAdversarialLoss,
+  generatorLoss,
+  softplus,
+} from "./loss.ts";
+
+await useBackend("cpu");
+
+const sp = (z: number) => Math.log(1 + Math.exp(z));
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+const scalar = (t: tf.Tensor) => t.dataSync()[0];
+
+Deno.test("softplus() equals log(1 + e^z), stays finite at ±100 and has gradient sigmoid(z)", () => {
+  const z = [-100, -3, -0.5, 0, 0.5, 3, 100];
+  const got = values(softplus(tf.tensor1d(z)));
+  const want = [Math.exp(-100), sp(-3), sp(-0.5), Math.LN2, sp(0.5), sp(3), 100];
+  got.forEach((v, i) => assertAlmostEquals(v, want[i], 1e-5, `softplus(${z[i]}) = ${v}`));
+  const g = values(tf.grad((t: tf.Tensor) => tf.sum(softplus(t)))(tf.tensor1d(z)));
+  g.forEach((v, i) => assertAlmostEquals(v, sigmoid(z[i]), 1e-6, `gradient at ${z[i]}`));
+});
+
+Deno.test("discriminatorLoss() is the BCE of eq. 5 on fixed logits (hand computation)", () => {
+  // D(x) = sigmoid(l): real logits 2, -1 should go to 1; fake 0.5, -3 to 0.
+  const real = tf.tensor2d([[2], [-1]]), fake = tf.tensor2d([[0.5], [-3]]);
+  const l = discriminatorLoss(real, fake);
+  const wantReal = (-Math.log(sigmoid(2)) - Math.log(sigmoid(-1))) / 2;
+  const wantFake = (-Math.log(1 - sigmoid(0.5)) - Math.log(1 - sigmoid(-3))) / 2;
+  assertAlmostEquals(scalar(l.real), wantReal, 1e-6);
+  assertAlmostEquals(scalar(l.fake), wantFake, 1e-6);
+  assertAlmostEquals(scalar(l.total), wantReal + wantFake, 1e-6);
+  // Confident and right: near 0, not NaN; confident and wrong: about 2·80.
+  assert(scalar(discriminatorLoss(tf.tensor2d([[80]]), tf.tensor2d([[-80]])).total) < 1e-6);
+  assertAlmostEquals(
+    scalar(discriminatorLoss(tf.tensor2d([[-80]]), tf.tensor2d([[80]])).total),
+    160,
+    1e-3,
+  );
+});
+
+Deno.test("generatorAdversarialLoss() is the non-saturating -log D(x̂), with its gradient", () => {
+  const fake = tf.tensor2d([[0.5], [-3]]);
+  const want = (-Math.log(sigmoid(0.5)) - Math.log(sigmoid(-3))) / 2;
+  assertAlmostEquals(scalar(generatorAdversarialLoss(fake)), want, 1e-6);
+  // d/dl of mean(-log sigmoid(l)) = -(1 - sigmoid(l)) / B: large while D rejects x̂.
+  const g = values(tf.grad((t: tf.Tensor) => generatorAdversarialLoss(t))(fake));
+  assertAlmostEquals(g[0], -(1 - sigmoid(0.5)) / 2, 1e-6);
+  assertAlmostEquals(g[1], -(1 - sigmoid(-3)) / 2, 1e-6);
+});
+
+Deno.test("alignmentLoss() is the mean of squared f_D differences over images and values", () => {
+  const a = tf.tensor2d([[1, 2], [3, 4]]), b = tf.tensor2d([[1, 0], [0, 4]]);
+  assertAlmostEquals(scalar(alignmentLoss(a, b)), (0 + 4 + 9 + 0) / 4, 1e-6);
+  assertEquals(scalar(alignmentLoss(a, a)), 0);
+});
+
+Deno.test("generatorLoss() weights eq. 3's terms and lists only those switched on", () => {
+  const t = (v: number) => tf.scalar(v);
+  const w = { lambdaRec: 50, lambdaAdv: 0.5, lambdaAli: 0.5, entropyWeight: 0.1 };
+  const all = generatorLoss({ rec: t(2), entropy: t(10), adv: t(3), ali: t(4) }, w);
+  // 50·(2 + 0.1·10) + 0.5·3 + 0.5·4
+  assertAlmostEquals(scalar(all.total), 153.5, 1e-4);
+  assertEquals(Object.keys(all.parts).sort(), ["adv", "ali", "entropy", "rec"]);
+  assertEquals(scalar(all.parts.adv), 3, "parts are the raw terms");
+  const recOnly = generatorLoss({ rec: t(2), entropy: t(10), adv: null, ali: null }, {
+    ...w,
+    entropyWeight: 0,
+  });
+  assertAlmostEquals(scalar(recOnly.total), 100, 1e-5);
+  assertEquals(Object.keys(recOnly.parts), ["rec"]);
+  const advOnly = generatorLoss({ rec: t(2), entropy: null, adv: t(3), ali: null }, w);
+  assertAlmostEquals(scalar(advOnly.total), 101.5, 1e-5);
+  assertEquals(Object.keys(advOnly.parts).sort(), ["adv", "rec"]);
+});
