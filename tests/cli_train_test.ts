@@ -42,7 +42,19 @@ Deno.test("train writes config.json, log.jsonl, a checkpoint and metrics.json wi
   assert(/image AUROC 0\.\d{4}/.test(r.out), r.out);
   assert(r.err.includes("backend: wasm"), "the backend is printed");
   const files = [...Deno.readDirSync(`${out}/run`)].map((e) => e.name).sort();
-  assertEquals(files, ["checkpoint.ckpt", "config.json", "log.jsonl", "metrics.json"]);
+  assertEquals(files, [
+    "checkpoint.ckpt",
+    "config.json",
+    "grid_best.png",
+    "grid_worst.png",
+    "log.jsonl",
+    "metrics.json",
+    "report.html",
+    "scores.csv",
+  ]);
+  const scores = (await Deno.readTextFile(`${out}/run/scores.csv`)).trim().split("\n");
+  assertEquals(scores.length, 201); // header + one line per test image
+  assert((await Deno.readTextFile(`${out}/run/report.html`)).includes("<html"));
   const m = JSON.parse(await Deno.readTextFile(`${out}/run/metrics.json`));
   for (
     const k of ["image_auroc", "pixel_auroc", "n_test", "model", "backend", "train_images_per_s"]
