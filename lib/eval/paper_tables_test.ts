@@ -20,3 +20,27 @@ Deno.test("paperValue() reads a quoted number by row and column", () => {
   assertEquals(paperValue(DAAD_TABLE3, "Mean", "DAAD+"), 0.895);
   assertEquals(paperValue(DAAD_TABLE5, "nope", "AUROC"), null);
 });
+
+Deno.test("DAAD_TABLE5 holds the paper's five rows per generator", () => {
+  assertEquals(DAAD_TABLE5.rows.length, 15);
+  assertEquals(DAAD_TABLE5.rows.map((r) => r.values[4]), [
+    0.794,
+    0.812,
+    0.817,
+    0.819,
+    0.835, // AE
+    0.802,
+    0.825,
+    0.835,
+    0.841,
+    0.853, // MemAE*
+    0.845,
+    0.847,
+    0.855,
+    0.874,
+    0.895, // DAAD (the last: DAAD+)
+  ]);
+  assertEquals(paperValue(DAAD_TABLE5, "DAAD adv+ali+L", "AUROC"), 0.874);
+  assertEquals(paperValue(DAAD_TABLE5, "DAAD adv+ali+L", "R(x)"), 0);
+  assertEquals(paperValue(DAAD_TABLE5, "MemAE* adv+R", "L_adv"), 1);
+});

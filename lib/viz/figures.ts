@@ -474,3 +474,71 @@ export function memoryUsageFigure(
     }),
   };
 }
+
+/** One curve of {@linkcode scoreCurveFigure}: scores over frames with their labels. */
+export interface ScoreCurve {
+  name: string;
+  /** Frame numbers (x axis). */
+  frames: ArrayLike<number>;
+  scores: ArrayLike<number>;
+  /** 1 = anomalous frame; spans of 1s are shaded. */
+  labels: ArrayLike<number>;
+}
+
+/** The spans [start, end] of consecutive frames labelled 1. */
+export function anomalousSpans(
+  frames: ArrayLike<number>,
+  labels: ArrayLike<number>,
+): [number, number][] {
+  const spans: [number, number][] = [];
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] !== 1) continue;
+    const start = frames[i];
+    while (i + 1 < labels.length && labels[i + 1] === 1) i++;
+    spans.push([start, frames[i]]);
+  }
+  return spans;
+}
+
+/**
+ * Anomaly score over the frames of one video (as in MNAD's and MemAE's figures), with
+ * the ground-truth anomalous spans shaded.
+ */
+export function scoreCurveFigure(
+  curve: ScoreCurve,
+  options: { title?: string; yTitle?: string } = {},
+): Figure {
+  if (curve.frames.length !== curve.scores.length || curve.frames.length !== curve.labels.length) {
+    throw new RangeError(
+      `score curve '${curve.name}': ${curve.frames.length} frames, ${curve.scores.length} scores, ` +
+        `${curve.labels.length} labels`,
+    );
+  }
+  checkFinite(curve.scores, `score curve '${curve.name}'`);
+  const shapes = anomalousSpans(curve.frames, curve.labels).map(([a, b]) => ({
+    type: "rect",
+    xref: "x",
+    yref: "paper",
+    x0: a - 0.5,
+    x1: b + 0.5,
+    y0: 0,
+    y1: 1,
+    fillcolor: "rgba(214, 39, 40, 0.15)",
+    line: { width: 0 },
+  }));
+  return {
+    data: [{
+      type: "scatter",
+      mode: "lines",
+      name: curve.name,
+      x: Array.from(curve.frames),
+      y: Array.from(curve.scores),
+      line: { color: PALETTE[0] },
+    }],
+    layout: baseLayout(options.title ?? `${curve.name} (anomalous frames shaded)`, {
+      xaxis: { title: { text: "frame" } },
+      yaxis: { title: { text: options.yTitle ?? "anomaly score" } },
+      shapes,
+    }),
+  };
+}

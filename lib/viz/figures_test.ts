@@ -185,3 +185,17 @@ Deno.test("summarizeMemoryUsage() counts unused items and rejects negative weigh
   assertThrows(() => summarizeMemoryUsage([1, -2]), RangeError, "usage[1] is -2");
   assertThrows(() => memoryUsageFigure([]), RangeError, "usage is empty");
 });
+
+Deno.test("anomalousSpans() and scoreCurveFigure() shade exactly the anomalous frames", async () => {
+  const { anomalousSpans, scoreCurveFigure } = await import("./figures.ts");
+  assertEquals(anomalousSpans([4, 5, 6, 7, 8, 9], [0, 1, 1, 0, 1, 0]), [[5, 6], [8, 8]]);
+  const fig = scoreCurveFigure({
+    name: "v01",
+    frames: [4, 5, 6, 7],
+    scores: [0.1, 0.9, 0.8, 0.2],
+    labels: [0, 1, 1, 0],
+  });
+  const shapes = (fig.layout as { shapes: { x0: number; x1: number }[] }).shapes;
+  assertEquals(shapes.map((s) => [s.x0, s.x1]), [[4.5, 6.5]]);
+  assertEquals((fig.data[0] as unknown as { y: number[] }).y, [0.1, 0.9, 0.8, 0.2]);
+});
