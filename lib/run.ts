@@ -4,6 +4,7 @@
  * them directly.
  * @module
  */
+import { pathExists } from "./util/fs.ts";
 import type { BackendInfo } from "./backend.ts";
 import { type RunConfig, validateRunConfig } from "./config.ts";
 import { loadRunData, type RunData } from "./data/mod.ts";
@@ -158,7 +159,7 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
   const path = config.out ?? defaultRunPath(config);
   const dir = await RunDir.open(path, { resume: config.resume });
   // A run killed before its first checkpoint has nothing to continue: start it afresh.
-  const resume = config.resume && await fileExists(dir.checkpointPath);
+  const resume = config.resume && await pathExists(dir.checkpointPath);
   const data = options.data ?? await loadRunData(config);
   const model = createModel(config, data.train.channels, data.train.n);
   try {
@@ -203,15 +204,6 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
     return { dir, training, metrics };
   } finally {
     model.dispose();
-  }
-}
-
-async function fileExists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

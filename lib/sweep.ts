@@ -7,6 +7,7 @@
  * kept, a class with a checkpoint continues from it.
  * @module
  */
+import { pathExists } from "./util/fs.ts";
 import type { RunConfig } from "./config.ts";
 import { listMvtecCategories } from "./data/mvtec.ts";
 import { ConfigError } from "./models/daad/config.ts";
@@ -51,15 +52,6 @@ function forClass(base: RunConfig, name: string, out: string): RunConfig {
     : { ...base, category: name, out };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Trains and evaluates every class, then writes the table. */
 export async function trainSweep(base: RunConfig, options: RunOptions): Promise<SweepOutcome> {
   const lister = LISTERS[base.data];
@@ -80,7 +72,7 @@ export async function trainSweep(base: RunConfig, options: RunOptions): Promise<
       runs.push({ name, dir: out, metrics: done });
       continue;
     }
-    const resume = await exists(out);
+    const resume = await pathExists(out);
     const outcome = await trainRun({ ...forClass(base, name, out), resume }, options);
     runs.push({ name, dir: out, metrics: outcome.metrics });
     if (outcome.metrics == null) return { dir: path, table: null, runs, interrupted: true };
@@ -111,7 +103,7 @@ export async function trainSweep(base: RunConfig, options: RunOptions): Promise<
 
 async function openSweepDir(path: string, base: RunConfig): Promise<RunDir> {
   const marker = `${path}/sweep.json`;
-  if (await exists(marker)) {
+  if (await pathExists(marker)) {
     if (!base.resume) {
       throw new RunDirError(
         `${path} already holds a sweep; pass --resume to continue it or --out to choose another folder`,

@@ -32,24 +32,26 @@ export function assertAlmostEquals(
   nodeAssert.ok(ok, msg ?? `expected ${actual} to be within ${tolerance} of ${expected}`);
 }
 
-/** Asserts `fn` throws an instance of `ErrorClass` whose message contains `includes`. */
-export function assertThrows(
-  fn: () => unknown,
-  // deno-lint-ignore no-explicit-any
-  ErrorClass: new (...args: any[]) => Error = Error,
-  includes?: string,
-): Error {
+// deno-lint-ignore no-explicit-any
+type ErrorClass = new (...args: any[]) => Error;
+
+function checkError(e: unknown, cls: ErrorClass, includes?: string): Error {
+  nodeAssert.ok(e instanceof cls, `expected ${cls.name}, got ${e}`);
+  if (includes != null) {
+    nodeAssert.ok(
+      (e as Error).message.includes(includes),
+      `expected message to include "${includes}", got "${(e as Error).message}"`,
+    );
+  }
+  return e as Error;
+}
+
+/** Asserts `fn` throws an instance of `cls` whose message contains `includes`. */
+export function assertThrows(fn: () => unknown, cls: ErrorClass = Error, includes?: string): Error {
   try {
     fn();
   } catch (e) {
-    nodeAssert.ok(e instanceof ErrorClass, `expected ${ErrorClass.name}, got ${e}`);
-    if (includes != null) {
-      nodeAssert.ok(
-        (e as Error).message.includes(includes),
-        `expected message to include "${includes}", got "${(e as Error).message}"`,
-      );
-    }
-    return e as Error;
+    return checkError(e, cls, includes);
   }
   throw new nodeAssert.AssertionError({ message: "expected function to throw" });
 }
@@ -57,21 +59,13 @@ export function assertThrows(
 /** Async version of {@linkcode assertThrows}. */
 export async function assertRejects(
   fn: () => Promise<unknown>,
-  // deno-lint-ignore no-explicit-any
-  ErrorClass: new (...args: any[]) => Error = Error,
+  cls: ErrorClass = Error,
   includes?: string,
 ): Promise<Error> {
   try {
     await fn();
   } catch (e) {
-    nodeAssert.ok(e instanceof ErrorClass, `expected ${ErrorClass.name}, got ${e}`);
-    if (includes != null) {
-      nodeAssert.ok(
-        (e as Error).message.includes(includes),
-        `expected message to include "${includes}", got "${(e as Error).message}"`,
-      );
-    }
-    return e as Error;
+    return checkError(e, cls, includes);
   }
   throw new nodeAssert.AssertionError({ message: "expected promise to reject" });
 }

@@ -5,24 +5,9 @@
  */
 import { loadMvtecCategory } from "../lib/data/mvtec.ts";
 import { assert, assertEquals } from "./assert.ts";
+import { runTask } from "./cli_helpers.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-
-async function data(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}lib/cli/data.ts`, ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  });
-  const r = await cmd.output();
-  return {
-    code: r.code,
-    out: new TextDecoder().decode(r.stdout),
-    err: new TextDecoder().decode(r.stderr),
-  };
-}
+const data = (args: string[]) => runTask("data", args);
 
 const SMALL = ["--size", "16", "--n-train", "3", "--n-test-good", "2", "--n-test-defect", "1"];
 

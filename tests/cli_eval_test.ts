@@ -1,22 +1,8 @@
 /** `deno task eval` as a user runs it. */
 import { assert, assertEquals } from "./assert.ts";
+import { runTask } from "./cli_helpers.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-
-async function task(script: string, args: string[]) {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}lib/cli/${script}.ts`, ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", DAAD_WASM_THREADS: "1" },
-  }).output();
-  return {
-    code: r.code,
-    out: new TextDecoder().decode(r.stdout),
-    err: new TextDecoder().decode(r.stderr),
-  };
-}
+const task = runTask;
 
 Deno.test("eval recomputes metrics.json from the checkpoint, equal to the training run's", async () => {
   const dir = await Deno.makeTempDir();

@@ -1,24 +1,10 @@
 /** `deno task predict` as a user runs it, on a tiny run over the synthetic MVTec-layout set. */
 import { assert, assertEquals } from "./assert.ts";
+import { runTask } from "./cli_helpers.ts";
 import { writeSynthMvtec } from "../lib/data/synth_mvtec.ts";
 import { decodeRawPixels } from "../lib/viz/images.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-
-async function task(script: string, args: string[]) {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}lib/cli/${script}.ts`, ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", DAAD_WASM_THREADS: "1" },
-  }).output();
-  return {
-    code: r.code,
-    out: new TextDecoder().decode(r.stdout),
-    err: new TextDecoder().decode(r.stderr),
-  };
-}
+const task = runTask;
 
 const dir = await Deno.makeTempDir({ prefix: "daad-predict-" });
 await writeSynthMvtec({

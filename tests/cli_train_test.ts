@@ -3,24 +3,9 @@
  * and bad input gets one clear message and a non-zero exit code.
  */
 import { assert, assertEquals } from "./assert.ts";
+import { runTask } from "./cli_helpers.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-
-async function train(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}lib/cli/train.ts`, ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  });
-  const r = await cmd.output();
-  return {
-    code: r.code,
-    out: new TextDecoder().decode(r.stdout),
-    err: new TextDecoder().decode(r.stderr),
-  };
-}
+const train = (args: string[]) => runTask("train", args);
 
 const TINY = [
   "--epochs",

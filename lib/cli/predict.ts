@@ -87,7 +87,7 @@ async function main(): Promise<number> {
     throw new ArgError("predict needs at least one image file or folder");
   }
   const images = await collectImages(positionals);
-  const backend = await initBackend((flags.backend as "auto") ?? "auto", {
+  await initBackend((flags.backend as "auto") ?? "auto", {
     threads: flags.threads as number | undefined,
   });
   const { record, model } = await loadRunModel(runPath);

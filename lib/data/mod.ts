@@ -24,7 +24,7 @@ export * from "./video.ts";
 export * from "./synth_video.ts";
 
 /** Where `--data video` without `--root` writes and reads the synthetic video. */
-export const SYNTH_VIDEO_ROOT = new URL("../../data/video", import.meta.url).pathname;
+export const SYNTH_VIDEO_ROOT: string = new URL("../../data/video", import.meta.url).pathname;
 export type { OneClassMnistOptions, OneClassSplit } from "./mnist.ts";
 
 /** Train and test sets of one run, and a sentence describing the protocol. */

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 
 /** Summary numbers of a memory bank's usage. */
 export interface MemoryUsageSummary {

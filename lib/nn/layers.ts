@@ -24,10 +24,27 @@ export function heNormal(rng: Rng, shape: number[], fanIn: number): tf.Tensor {
   return tf.tensor(rng.normalArray(n, 0, Math.sqrt(2 / fanIn)), shape);
 }
 
-/** A 2-D convolution, stride 1, 'same' padding, optional bias. */
+/** Options of {@linkcode Conv2d}. */
+export interface Conv2dOptions {
+  /** Square kernel side. Default 3. */
+  kernel?: number;
+  /** Default 1. */
+  stride?: number;
+  /** 'same', 'valid' or explicit pixels on every side. Default 'same'. */
+  pad?: "same" | "valid" | number;
+  /** Default true. */
+  bias?: boolean;
+  /** Draw weights from N(0, initStd²) (DCGAN uses 0.02); default He-normal. */
+  initStd?: number;
+}
+
+/** A 2-D convolution. */
 export class Conv2d {
   readonly w: tf.Variable;
   readonly b: tf.Variable | null;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly pad: "same" | "valid" | number;
 
   constructor(
     store: ParamStore,
@@ -35,19 +52,21 @@ export class Conv2d {
     rng: Rng,
     readonly inChannels: number,
     readonly outChannels: number,
-    readonly kernel = 3,
-    bias = true,
+    options: Conv2dOptions = {},
   ) {
-    const fanIn = inChannels * kernel * kernel;
-    this.w = store.add(
-      `${name}.w`,
-      heNormal(rng, [kernel, kernel, inChannels, outChannels], fanIn),
-    );
-    this.b = bias ? store.add(`${name}.b`, tf.zeros([outChannels])) : null;
+    this.kernel = options.kernel ?? 3;
+    this.stride = options.stride ?? 1;
+    this.pad = options.pad ?? "same";
+    const shape = [this.kernel, this.kernel, inChannels, outChannels];
+    const init = options.initStd != null
+      ? tf.tensor(rng.normalArray(shape.reduce((a, b) => a * b, 1), 0, options.initStd), shape)
+      : heNormal(rng, shape, inChannels * this.kernel * this.kernel);
+    this.w = store.add(`${name}.w`, init);
+    this.b = (options.bias ?? true) ? store.add(`${name}.b`, tf.zeros([outChannels])) : null;
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    const y = tf.conv2d(x, this.w as tf.Tensor4D, 1, "same");
+    const y = tf.conv2d(x, this.w as tf.Tensor4D, this.stride, this.pad);
     return this.b == null ? y : tf.add(y, this.b) as tf.Tensor4D;
   }
 }
@@ -130,7 +149,7 @@ export class ConvBnRelu {
   readonly bn: BatchNorm;
 
   constructor(store: ParamStore, name: string, rng: Rng, inChannels: number, outChannels: number) {
-    this.conv = new Conv2d(store, `${name}.conv`, rng, inChannels, outChannels, 3, false);
+    this.conv = new Conv2d(store, `${name}.conv`, rng, inChannels, outChannels, { bias: false });
     this.bn = new BatchNorm(store, `${name}.bn`, outChannels);
   }
 

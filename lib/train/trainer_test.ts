@@ -30,7 +30,7 @@ function linearModel(
   nanAfter = Infinity,
 ): TrainableModel & { store: ParamStore; dispose(): void } {
   const store = new ParamStore("lin");
-  const conv = new Conv2d(store, "c", new Rng(seed), 1, 1, 3, true);
+  const conv = new Conv2d(store, "c", new Rng(seed), 1, 1);
   const optimizer = new Adam(store.trainableVariables(), { lr: 1e-2 });
   let steps = 0;
   return {

@@ -92,7 +92,10 @@ export function effectiveDivision(config: DaadConfig): Division {
 }
 
 /** Feature map of encoder scale `scale` (1..4) after pooling. */
-export function scaleMap(config: DaadConfig, scale: number) {
+export function scaleMap(
+  config: DaadConfig,
+  scale: number,
+): { height: number; width: number; channels: number } {
   const side = config.size / 2 ** scale;
   return { height: side, width: side, channels: stageChannels(config.width)[scale - 1] };
 }

@@ -3,6 +3,7 @@
  * objective (eq. 4, plus MemAE's entropy term) and anomaly scorer R(x).
  * @module
  */
+import type { ParamStore } from "../../nn/params.ts";
 import * as tf from "@tensorflow/tfjs";
 import { diagnoseWeights, type MemoryDiagnostics } from "../../memory/diagnostics.ts";
 import { Adam, type AdamConfig } from "../../train/adam.ts";
@@ -35,7 +36,7 @@ export class DaadModel implements KitModel {
     }];
   }
 
-  get params() {
+  get params(): ParamStore {
     return this.network.params;
   }
 

@@ -110,7 +110,7 @@ export class DaadNetwork {
     this.#head = [
       new ConvBnRelu(p, "head.1", rng, ch[0], ch[0]),
       new ConvBnRelu(p, "head.2", rng, ch[0], ch[0]),
-      new Conv2d(p, "head.out", rng, ch[0], config.channels, 1, true),
+      new Conv2d(p, "head.out", rng, ch[0], config.channels, { kernel: 1 }),
     ];
   }
 

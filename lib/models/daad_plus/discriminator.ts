@@ -41,7 +41,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { BatchNorm, type ForwardMode } from "../../nn/layers.ts";
+import { BatchNorm, Conv2d, type ForwardMode } from "../../nn/layers.ts";
 import type { ParamStore } from "../../nn/params.ts";
 import type { Rng } from "../../util/rng.ts";
 import { ConfigError } from "../daad/config.ts";
@@ -142,34 +142,6 @@ export function discriminatorLayout(config: DiscriminatorConfig): DiscriminatorL
   return { stages, featureSide, featureDim: config.featureDim * featureSide * featureSide };
 }
 
-/** A convolution with DCGAN initialisation, any kernel, stride and padding. */
-class DcganConv {
-  readonly w: tf.Variable;
-  readonly b: tf.Variable | null;
-
-  constructor(
-    store: ParamStore,
-    name: string,
-    rng: Rng,
-    inChannels: number,
-    outChannels: number,
-    readonly kernel: number,
-    readonly stride: number,
-    readonly pad: number | "same",
-    bias: boolean,
-  ) {
-    const shape = [kernel, kernel, inChannels, outChannels];
-    const n = shape.reduce((a, b) => a * b, 1);
-    this.w = store.add(`${name}.w`, tf.tensor(rng.normalArray(n, 0, DCGAN_INIT_STD), shape));
-    this.b = bias ? store.add(`${name}.b`, tf.zeros([outChannels])) : null;
-  }
-
-  apply(x: tf.Tensor4D): tf.Tensor4D {
-    const y = tf.conv2d(x, this.w as tf.Tensor4D, this.stride, this.pad);
-    return this.b == null ? y : tf.add(y, this.b) as tf.Tensor4D;
-  }
-}
-
 /** What one discriminator pass returns. */
 export interface DiscriminatorOutput {
   /** f_D: the last feature convolution's output, flattened, [B, layout.featureDim]. */
@@ -182,10 +154,10 @@ export interface DiscriminatorOutput {
 export class Discriminator {
   readonly config: DiscriminatorConfig;
   readonly layout: DiscriminatorLayout;
-  readonly #convs: DcganConv[] = [];
+  readonly #convs: Conv2d[] = [];
   readonly #norms: (BatchNorm | null)[] = [];
-  readonly #feature: DcganConv;
-  readonly #classifier: DcganConv;
+  readonly #feature: Conv2d;
+  readonly #classifier: Conv2d;
   readonly #trainable: tf.Variable[];
 
   /**
@@ -201,33 +173,25 @@ export class Discriminator {
       const name = `${prefix}.conv${i + 1}`;
       // The first convolution has no batch norm after it, so it keeps its bias.
       this.#convs.push(
-        new DcganConv(store, name, rng, cin, stage.channels, 4, 2, 1, !stage.batchNorm),
+        new Conv2d(store, name, rng, cin, stage.channels, {
+          kernel: 4,
+          stride: 2,
+          pad: 1,
+          bias: !stage.batchNorm,
+          initStd: DCGAN_INIT_STD,
+        }),
       );
       this.#norms.push(stage.batchNorm ? new BatchNorm(store, `${name}.bn`, stage.channels) : null);
       cin = stage.channels;
     }
-    this.#feature = new DcganConv(
-      store,
-      `${prefix}.feature`,
-      rng,
-      cin,
-      config.featureDim,
-      4,
-      1,
-      0,
-      true,
-    );
-    this.#classifier = new DcganConv(
-      store,
-      `${prefix}.classifier`,
-      rng,
-      config.featureDim,
-      1,
-      3,
-      1,
-      "same",
-      true,
-    );
+    this.#feature = new Conv2d(store, `${prefix}.feature`, rng, cin, config.featureDim, {
+      kernel: 4,
+      pad: "valid",
+      initStd: DCGAN_INIT_STD,
+    });
+    this.#classifier = new Conv2d(store, `${prefix}.classifier`, rng, config.featureDim, 1, {
+      initStd: DCGAN_INIT_STD,
+    });
     this.#trainable = store.trainableVariables().filter((v) => !before.has(v.name));
   }
 

@@ -23,6 +23,7 @@
  * ```
  * @module
  */
+import type { ParamStore } from "../../nn/params.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { ImageSet } from "../../data/image_set.ts";
 import { Adam, type AdamConfig } from "../../train/adam.ts";
@@ -87,7 +88,7 @@ export class DaadPlusModel implements KitModel {
     this.objectives = objectives;
   }
 
-  get params() {
+  get params(): ParamStore {
     return this.network.params;
   }
 

@@ -20,6 +20,7 @@
  * ```
  * @module
  */
+import type { ParamStore } from "../../nn/params.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { ImageSet } from "../../data/image_set.ts";
 import { Adam, type AdamConfig } from "../../train/adam.ts";
@@ -95,7 +96,7 @@ export class MnadModel implements KitModel {
     }];
   }
 
-  get params() {
+  get params(): ParamStore {
     return this.network.params;
   }
 

@@ -112,7 +112,7 @@ export class MnadNetwork {
     // The last stage keeps negative values: no batch norm, no ReLU (§3.1.1).
     this.#encLast = [
       new ConvBnRelu(p, "enc4.1", rng, ch[2], ch[3]),
-      new Conv2d(p, "enc4.2", rng, ch[3], c, 3, true),
+      new Conv2d(p, "enc4.2", rng, ch[3], c),
     ];
     this.memory = new MnadMemory(p, "memory", rng, config.items, c);
     this.#bottleneck = [
@@ -128,7 +128,7 @@ export class MnadNetwork {
         new ConvBnRelu(p, `dec${k + 1}.2`, rng, ch[k], ch[k]),
       ]);
     }
-    this.#out = new Conv2d(p, "out", rng, ch[0], config.channels, 3, true);
+    this.#out = new Conv2d(p, "out", rng, ch[0], config.channels);
   }
 
   /** Channels the encoder takes: one frame (recon) or `inputFrames` frames (pred). */

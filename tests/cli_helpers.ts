@@ -1,0 +1,37 @@
+/**
+ * Runs the kit's command-line tasks as a user does, for the end-to-end tests.
+ * @module
+ */
+
+/** The project root. */
+export const ROOT = new URL("..", import.meta.url).pathname;
+
+/** Exit code and output of one task run. */
+export interface TaskResult {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/**
+ * Runs `lib/cli/<script>.ts` with `args` from the project root, without colours and with
+ * one wasm thread (test files run in parallel), plus any `env`.
+ */
+export async function runTask(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<TaskResult> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}lib/cli/${script}.ts`, ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", DAAD_WASM_THREADS: "1", ...env },
+  }).output();
+  return {
+    code: r.code,
+    out: new TextDecoder().decode(r.stdout),
+    err: new TextDecoder().decode(r.stderr),
+  };
+}
