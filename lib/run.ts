@@ -157,10 +157,11 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
   validateRunConfig(config);
   const progress = options.progress ?? silentProgress;
   const path = config.out ?? defaultRunPath(config);
+  // Data first: a bad dataset must not leave a run folder behind.
+  const data = options.data ?? await loadRunData(config);
   const dir = await RunDir.open(path, { resume: config.resume });
   // A run killed before its first checkpoint has nothing to continue: start it afresh.
   const resume = config.resume && await pathExists(dir.checkpointPath);
-  const data = options.data ?? await loadRunData(config);
   const model = createModel(config, data.train.channels, data.train.n);
   try {
     if (config.resume && !resume) {
