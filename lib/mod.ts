@@ -43,6 +43,8 @@ export * from "./viz/mod.ts";
 export * from "./eval/run_report.ts";
 export * from "./eval/table.ts";
 export * from "./sweep.ts";
+export * from "./eval/sweep_rates.ts";
+export * from "./toy/mod.ts";
 export { MnadModel, MnadNetwork } from "./models/mnad/mod.ts";
 export * from "./models/daad_plus/mod.ts";
 export * as mnad from "./models/mnad/mod.ts";
