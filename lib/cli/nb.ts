@@ -3,8 +3,8 @@
  * fails on any cell error.
  *
  * - installs the Deno kernel first when Jupyter does not list it;
- * - runs `jupyter nbconvert --to notebook --execute` on every `notebooks/*.ipynb` (or
- *   the ones named), in quick mode (`DAAD_NB_QUICK=1`: fewer epochs, smaller data)
+ * - executes every `notebooks/*.ipynb` (or the ones named) with Jupyter's nbclient
+ *   through `_nb_exec.py`, which works around the Deno kernel's late outputs, in quick mode (`DAAD_NB_QUICK=1`: fewer epochs, smaller data)
  *   unless `--full`;
  * - writes the executed copies to a scratch folder, or back into the notebooks with
  *   `--update` (how the committed outputs are regenerated).
@@ -53,6 +53,17 @@ export async function ensureDenoKernel(): Promise<void> {
   if (!install.ok) throw new Error(`deno jupyter --install failed: ${install.text}`);
 }
 
+/** The Python that runs Jupyter (its nbclient executes the notebooks). */
+async function jupyterPython(): Promise<string> {
+  for (const py of ["/usr/bin/python3", "python3"]) {
+    const r = await run(py, ["-c", "import nbclient, nbformat"]);
+    if (r.ok) return py;
+  }
+  throw new ArgError(
+    "no Python with nbclient found: on Debian/Ubuntu `apt-get install jupyter-nbconvert`",
+  );
+}
+
 /** The notebooks to run: the names given, or every notebooks/*.ipynb in order. */
 export function listNotebooks(names: string[]): string[] {
   if (names.length > 0) {
@@ -83,21 +94,16 @@ async function main(): Promise<number> {
     await Deno.makeTempDir({ prefix: "daad-nb-" });
   const env = { DAAD_NB_QUICK: flags.full ? "0" : "1", NO_COLOR: "1" };
   let failed = 0;
+  const python = await jupyterPython();
+  const exec = new URL("./_nb_exec.py", import.meta.url).pathname;
+  const timeout = String((flags.timeout as number | undefined) ?? 1800);
+  await Deno.mkdir(outDir, { recursive: true });
   for (const nb of notebooks) {
     const t0 = performance.now();
-    const target = flags.update ? ["--inplace"] : ["--output-dir", outDir];
-    const r = await run("jupyter", [
-      "nbconvert",
-      "--to",
-      "notebook",
-      "--execute",
-      "--ExecutePreprocessor.kernel_name=deno",
-      `--ExecutePreprocessor.timeout=${(flags.timeout as number | undefined) ?? 1800}`,
-      ...target,
-      nb,
-    ], env);
-    const s = ((performance.now() - t0) / 1000).toFixed(0);
     const name = nb.slice(nb.lastIndexOf("/") + 1);
+    const target = flags.update ? nb : `${outDir}/${name}`;
+    const r = await run(python, [exec, nb, target, timeout], env);
+    const s = ((performance.now() - t0) / 1000).toFixed(0);
     if (r.ok) {
       console.log(`ok      ${name} (${s}s)`);
     } else {
