@@ -65,19 +65,34 @@ export interface InitBackendOptions {
   threads?: number;
 }
 
-/** The default thread count for `wasm`: `DAAD_WASM_THREADS`, else the number of cores. */
+/**
+ * The default thread count for `wasm`: `DAAD_WASM_THREADS` if set, else the idle cores
+ * (cores minus the 1-minute load average, at least 1). XNNPACK's threads spin while they
+ * wait, so a thread on a core another process keeps busy makes every step slower (7x
+ * measured with 2 threads beside one busy process on a 2-core machine).
+ */
 export function defaultWasmThreads(): number {
   const env = Deno.env.get("DAAD_WASM_THREADS");
   if (env != null && env !== "") {
     const n = Number(env);
     if (!Number.isInteger(n) || n < 1) {
-      throw new BackendUnavailableError(
-        `DAAD_WASM_THREADS must be a positive integer, got '${env}'`,
-      );
+      throw new BackendUnavailableError(`DAAD_WASM_THREADS must be a positive integer, got '${env}'`);
     }
     return n;
   }
-  return Math.max(1, navigator.hardwareConcurrency ?? 1);
+  return idleCores();
+}
+
+/** Cores not kept busy by other processes (1-minute load average), at least 1. */
+export function idleCores(): number {
+  const cores = Math.max(1, navigator.hardwareConcurrency ?? 1);
+  let load = 0;
+  try {
+    load = Deno.loadavg()[0];
+  } catch {
+    // no permission to read the load: assume an idle machine
+  }
+  return Math.max(1, Math.min(cores, Math.round(cores - load)));
 }
 
 /** Raised when a requested backend cannot run here; the message names the alternatives. */

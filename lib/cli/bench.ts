@@ -38,6 +38,15 @@ const FLAGS: Record<string, FlagSpec> = {
   },
 };
 
+/** The 1-minute load average, so results taken on a busy machine are recognisable. */
+function loadAverage(): number | null {
+  try {
+    return Math.round(Deno.loadavg()[0] * 100) / 100;
+  } catch {
+    return null;
+  }
+}
+
 async function findPython(given?: string): Promise<string> {
   const candidates = given
     ? [given]
@@ -114,7 +123,7 @@ async function main(): Promise<number> {
     const records = await benchDaad(config, backend, {
       steps,
       warmup: (flags.warmup as number | undefined) ?? 2,
-      onRecord: (r) => console.log(JSON.stringify(r)),
+      onRecord: (r) => console.log(JSON.stringify({ ...r, load_avg_1m: loadAverage() })),
     });
     if (flags.ref != null) {
       let script = flags.ref as string;
