@@ -71,7 +71,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   threads: {
     type: "int",
     min: 1,
-    help: "wasm threads (default: all cores, or DAAD_WASM_THREADS).",
+    help: "wasm threads (default: the idle cores, or DAAD_WASM_THREADS).",
   },
 };
 
