@@ -167,3 +167,69 @@ export async function benchDaad(
   }
   return records;
 }
+
+/** Time spent in one kernel during a profiled training step. */
+export interface KernelTime {
+  kernel: string;
+  ms: number;
+  calls: number;
+  /** The kit's own kernels run other kernels; their time includes those. */
+  inclusive: boolean;
+}
+
+/**
+ * Per-kernel time of one training step of the DAAD network in `config` (after
+ * `warmup` steps), largest first. Kernels the kit registers are marked inclusive.
+ */
+export async function profileTrainStep(
+  config: BenchConfig,
+  kitKernels: string[],
+  warmup = 2,
+): Promise<KernelTime[]> {
+  const net: DaadConfig = {
+    ...DEFAULT_DAAD_CONFIG,
+    size: config.size,
+    width: config.width,
+    memory: config.memory,
+    division: config.division,
+    channels: 3,
+  };
+  const model = new DaadModel(net, 0);
+  const rng = new Rng(1);
+  const x = tf.tensor4d(rng.uniformArray(config.batch * config.size * config.size * 3, -1, 1), [
+    config.batch,
+    config.size,
+    config.size,
+    3,
+  ]);
+  const obj = model.objectives[0];
+  const step = async () => {
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => obj.loss(x).total, obj.optimizer.variables);
+      obj.optimizer.apply(grads);
+      return value;
+    });
+    await loss.data();
+    loss.dispose();
+  };
+  try {
+    for (let i = 0; i < warmup; i++) await step();
+    const prof = await tf.profile(step);
+    const agg = new Map<string, KernelTime>();
+    for (const k of prof.kernels) {
+      const ms = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
+      const a = agg.get(k.name) ??
+        { kernel: k.name, ms: 0, calls: 0, inclusive: kitKernels.includes(k.name) };
+      a.ms += ms;
+      a.calls++;
+      agg.set(k.name, a);
+    }
+    return [...agg.values()].sort((a, b) => b.ms - a.ms).map((a) => ({
+      ...a,
+      ms: Math.round(a.ms * 10) / 10,
+    }));
+  } finally {
+    x.dispose();
+    model.dispose();
+  }
+}

@@ -7,7 +7,8 @@
  * @module
  */
 import { BACKEND_REQUESTS, initBackend } from "../backend.ts";
-import { BENCH_CONFIGS, benchDaad } from "../bench.ts";
+import { BENCH_CONFIGS, benchDaad, profileTrainStep } from "../bench.ts";
+import { kitKernelNames } from "../kernels/mod.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
 import { runCli } from "./_common.ts";
 
@@ -30,6 +31,10 @@ const FLAGS: Record<string, FlagSpec> = {
     type: "enum",
     choices: ["cpu", "cuda"],
     help: "Device of the reference (default cpu, or cuda on webgpu).",
+  },
+  profile: {
+    type: "bool",
+    help: "Also print the time per kernel of one training step (kind: profile).",
   },
   python: {
     type: "string",
@@ -125,6 +130,11 @@ async function main(): Promise<number> {
       warmup: (flags.warmup as number | undefined) ?? 2,
       onRecord: (r) => console.log(JSON.stringify({ ...r, load_avg_1m: loadAverage() })),
     });
+    if (flags.profile) {
+      for (const k of (await profileTrainStep(config, kitKernelNames(backend.name))).slice(0, 15)) {
+        console.log(JSON.stringify({ config: name, backend: backend.name, kind: "profile", ...k }));
+      }
+    }
     if (flags.ref != null) {
       let script = flags.ref as string;
       if (script === "auto") {
