@@ -76,7 +76,9 @@ export function defaultWasmThreads(): number {
   if (env != null && env !== "") {
     const n = Number(env);
     if (!Number.isInteger(n) || n < 1) {
-      throw new BackendUnavailableError(`DAAD_WASM_THREADS must be a positive integer, got '${env}'`);
+      throw new BackendUnavailableError(
+        `DAAD_WASM_THREADS must be a positive integer, got '${env}'`,
+      );
     }
     return n;
   }

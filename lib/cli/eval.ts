@@ -15,7 +15,11 @@ import { runCli } from "./_common.ts";
 const FLAGS: Record<string, FlagSpec> = {
   run: { type: "string", help: "Run folder (or sweep folder) to evaluate." },
   backend: { type: "enum", choices: BACKEND_REQUESTS, help: "tfjs backend (default auto)." },
-  threads: { type: "int", min: 1, help: "wasm threads (default: the idle cores, or DAAD_WASM_THREADS)." },
+  threads: {
+    type: "int",
+    min: 1,
+    help: "wasm threads (default: the idle cores, or DAAD_WASM_THREADS).",
+  },
 };
 
 async function main(): Promise<number> {

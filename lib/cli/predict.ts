@@ -32,7 +32,11 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   json: { type: "bool", help: "Print JSON lines instead of text." },
   backend: { type: "enum", choices: BACKEND_REQUESTS, help: "tfjs backend (default auto)." },
-  threads: { type: "int", min: 1, help: "wasm threads (default: the idle cores, or DAAD_WASM_THREADS)." },
+  threads: {
+    type: "int",
+    min: 1,
+    help: "wasm threads (default: the idle cores, or DAAD_WASM_THREADS).",
+  },
 };
 
 const IMAGE = /\.(png|jpe?g|bmp|tiff?|webp)$/i;
