@@ -1,7 +1,12 @@
 /**
  * The losses of DAAD+ (paper §3.2): L = λ_rec·L_rec + λ_adv·L_adv + λ_ali·L_ali (eq. 3).
  *
- * - L_rec (eq. 4): the DAAD family's mean squared pixel error.
+ * - L_rec (eq. 4): ‖x − x̂‖₂ per image, averaged over the batch. For DAAD alone the kit
+ *   minimises the mean squared error (Adam does not care about a single loss's scale);
+ *   here the three terms are weighed against each other (50 : 0.5 : 0.5), and the
+ *   norm's gradient keeps its size as the error shrinks while the mean square's fades:
+ *   with mean squares the adversarial terms overpowered reconstruction (measured on the
+ *   synthetic texture: reconstruction error 0.19 instead of 0.055 after 60 epochs).
  * - L_adv (eq. 5): the GAN loss of Goodfellow et al. The discriminator maximises
  *   log D(x) + log(1 − D(G(x))), i.e. minimises the binary cross-entropy with real = 1
  *   and reconstructed = 0, written on logits l (D = sigmoid(l)) as softplus(−l_real) +
@@ -9,11 +14,10 @@
  *   non-saturating form of the same game, minimising −log D(G(x)) = softplus(−l_fake)
  *   (Goodfellow et al. §3; DCGAN and GANomaly do the same): log(1 − D(G(x))) has almost
  *   no gradient while D rejects the reconstructions confidently, early in training.
- * - L_ali (eq. 6): eq. 6 writes ‖f_D(x) − f_D(x̂)‖₂; as the kit does for eq. 4, it is
- *   taken as the mean of squares over the f_D values and the batch. The squared form is
- *   smooth at x̂ = x (the norm's gradient is undefined there), and the mean keeps λ_ali's
- *   meaning independent of the f_D length; the loss weights and γ = 0.9 of §4.1 are
- *   those of Skip-GANomaly, whose latent loss is this mean of squares.
+ * - L_ali (eq. 6): ‖f_D(x) − f_D(x̂)‖₂ per image, averaged over the batch.
+ *
+ * Both norms are taken as sqrt(Σ d² + ε) with ε = 1e-12, so the gradient stays finite
+ * where the difference is zero.
  *
  * @example
  * ```ts
@@ -58,9 +62,22 @@ export function generatorAdversarialLoss(fakeLogits: tf.Tensor): tf.Scalar {
   return tf.mean(softplus(tf.neg(fakeLogits))) as tf.Scalar;
 }
 
-/** L_ali: mean over images and f_D values of (f_D(x) − f_D(x̂))². */
+/** Mean over the batch of each sample's L2 distance, sqrt(Σ (a − b)² + 1e-12). */
+export function meanL2Distance(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const axes = Array.from({ length: a.rank - 1 }, (_, i) => i + 1);
+    return tf.mean(tf.sqrt(tf.add(tf.sum(tf.squaredDifference(a, b), axes), 1e-12)));
+  });
+}
+
+/** L_rec (eq. 4): mean over images of ‖x − x̂‖₂. */
+export function reconstructionNormLoss(x: tf.Tensor4D, reconstruction: tf.Tensor4D): tf.Scalar {
+  return meanL2Distance(x, reconstruction);
+}
+
+/** L_ali (eq. 6): mean over images of ‖f_D(x) − f_D(x̂)‖₂. */
 export function alignmentLoss(realFeatures: tf.Tensor2D, fakeFeatures: tf.Tensor2D): tf.Scalar {
-  return tf.mean(tf.squaredDifference(realFeatures, fakeFeatures));
+  return meanL2Distance(realFeatures, fakeFeatures);
 }
 
 /** The weights of eq. 3 and MemAE's entropy weight. */

@@ -6,6 +6,7 @@ import {
   discriminatorLoss,
   generatorAdversarialLoss,
   generatorLoss,
+  reconstructionNormLoss,
   softplus,
 } from "./loss.ts";
 
@@ -52,10 +53,19 @@ Deno.test("generatorAdversarialLoss() is the non-saturating -log D(x̂), with it
   assertAlmostEquals(g[1], -(1 - sigmoid(-3)) / 2, 1e-6);
 });
 
-Deno.test("alignmentLoss() is the mean of squared f_D differences over images and values", () => {
+Deno.test("alignmentLoss() is the mean over images of the f_D L2 distance (eq. 6)", () => {
   const a = tf.tensor2d([[1, 2], [3, 4]]), b = tf.tensor2d([[1, 0], [0, 4]]);
-  assertAlmostEquals(scalar(alignmentLoss(a, b)), (0 + 4 + 9 + 0) / 4, 1e-6);
-  assertEquals(scalar(alignmentLoss(a, a)), 0);
+  // image 1: ‖(0, 2)‖ = 2; image 2: ‖(3, 0)‖ = 3
+  assertAlmostEquals(scalar(alignmentLoss(a, b)), (2 + 3) / 2, 1e-6);
+  assertAlmostEquals(scalar(alignmentLoss(a, a)), 1e-6, 1e-6);
+});
+
+Deno.test("reconstructionNormLoss() is the mean over images of ‖x − x̂‖₂ (eq. 4), finite at zero", () => {
+  const x = tf.tensor4d([1, 1, 1, 1, 0, 0, 0, 0], [2, 2, 2, 1]);
+  const y = tf.tensor4d([0, 1, 1, 1, 0, 0, 3, 4], [2, 2, 2, 1]);
+  assertAlmostEquals(scalar(reconstructionNormLoss(x, y)), (1 + 5) / 2, 1e-6);
+  const g = values(tf.grad((t: tf.Tensor) => reconstructionNormLoss(x, t as tf.Tensor4D))(x));
+  assert(g.every(Number.isFinite), "the gradient is finite where x̂ = x");
 });
 
 Deno.test("generatorLoss() weights eq. 3's terms and lists only those switched on", () => {

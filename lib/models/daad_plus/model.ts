@@ -64,6 +64,7 @@ import {
   discriminatorLoss,
   generatorAdversarialLoss,
   generatorLoss,
+  reconstructionNormLoss,
 } from "./loss.ts";
 import { alignmentScore } from "./score.ts";
 
@@ -201,7 +202,7 @@ export class DaadPlusNetwork {
   generatorStepLoss(x: tf.Tensor4D): LossTerms {
     const c = this.config;
     const out = this.generator.forward(x, TRAIN);
-    const rec = reconstructionLoss(x, out.reconstruction);
+    const rec = reconstructionNormLoss(x, out.reconstruction);
     let adv: tf.Scalar | null = null, ali: tf.Scalar | null = null;
     if (c.adversarial || c.alignment) {
       const d = this.#requireD();
