@@ -73,6 +73,8 @@ export interface RunConfig {
   generator: DaadVariant | null;
   /** DAAD+'s loss and score terms as a row of Table 5; null = all on (adv+ali+L+R). */
   table5: Table5Row | null;
+  /** DAAD family's reconstruction loss: mean squared error or eq. 4's per-image L2 norm. */
+  recLoss: "mse" | "l2";
 }
 
 /** The values used when neither a preset nor a flag sets them. */
@@ -99,6 +101,7 @@ export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze({
   task: null,
   generator: null,
   table5: null,
+  recLoss: "mse",
 } as RunConfig);
 
 /**
@@ -315,5 +318,6 @@ export function daadConfigFor(c: RunConfig, channels: number): DaadConfig {
     addressing: variant === "memae" ? "memae" : "daad",
     shrinkThreshold: 0.0025,
     entropyWeight: variant === "memae" ? 0.0002 : 0,
+    recLoss: c.recLoss,
   };
 }

@@ -51,6 +51,11 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     help: "Training augmentation (mvtec: flip).",
   },
   "max-test": { type: "int", min: 1, help: "Evaluate on at most N test images (quick checks)." },
+  "rec-loss": {
+    type: "enum",
+    choices: ["mse", "l2"],
+    help: "Reconstruction loss of the DAAD family: mse or l2 (eq. 4's per-image norm).",
+  },
   generator: {
     type: "enum",
     choices: DAAD_VARIANTS,

@@ -39,6 +39,12 @@ export interface DaadConfig {
   shrinkThreshold: number;
   /** Weight of MemAE's entropy loss (official default 0.0002); 0 disables it. */
   entropyWeight: number;
+  /**
+   * Reconstruction loss: `mse`, the mean squared pixel error, or `l2`, eq. 4 as printed:
+   * ‖x − x̂‖₂ per image, averaged over the batch (its gradient keeps its size as the
+   * error shrinks, and every image counts alike).
+   */
+  recLoss: "mse" | "l2";
 }
 
 /** Supplement Table 2 at 256x256 with the paper's memory settings (§4.1). */
@@ -52,6 +58,7 @@ export const DEFAULT_DAAD_CONFIG: Readonly<DaadConfig> = Object.freeze({
   addressing: "daad" as Addressing,
   shrinkThreshold: 0.0025,
   entropyWeight: 0.0002,
+  recLoss: "mse" as "mse" | "l2",
 });
 
 /** Raised for a configuration that cannot be built; the message names the field. */
@@ -120,6 +127,9 @@ export function validateDaadConfig(config: DaadConfig): void {
   int("channels", config.channels, 1);
   int("width", config.width, 1);
   int("memory", config.memory, 1);
+  if (config.recLoss !== "mse" && config.recLoss !== "l2") {
+    throw new ConfigError(`reconstruction loss must be mse or l2, got '${config.recLoss}'`);
+  }
   if (!(config.entropyWeight >= 0)) {
     throw new ConfigError(`entropy weight must be >= 0, got ${config.entropyWeight}`);
   }

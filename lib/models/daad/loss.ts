@@ -11,15 +11,38 @@ export function reconstructionLoss(x: tf.Tensor4D, reconstruction: tf.Tensor4D):
   return tf.mean(tf.squaredDifference(reconstruction, x));
 }
 
+/** Mean over the batch of each sample's L2 distance, sqrt(Σ (a − b)² + 1e-12). */
+export function meanL2Distance(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const axes = Array.from({ length: a.rank - 1 }, (_, i) => i + 1);
+    return tf.mean(tf.sqrt(tf.add(tf.sum(tf.squaredDifference(a, b), axes), 1e-12)));
+  });
+}
+
+/** Eq. 4 as printed: mean over images of ‖x − x̂‖₂ (finite gradient where x̂ = x). */
+export function reconstructionNormLoss(x: tf.Tensor4D, reconstruction: tf.Tensor4D): tf.Scalar {
+  return meanL2Distance(x, reconstruction);
+}
+
 /** The terms of the training loss, each a scalar tensor. */
 export interface DaadLossTerms {
   total: tf.Scalar;
   parts: Record<string, tf.Scalar>;
 }
 
-/** L = L_rec + α·E(ŵ) (α = entropy weight; the entropy term exists for MemAE addressing only). */
-export function daadLoss(x: tf.Tensor4D, out: DaadOutput, entropyWeight: number): DaadLossTerms {
-  const rec = reconstructionLoss(x, out.reconstruction);
+/**
+ * L = L_rec + α·E(ŵ) (α = entropy weight; the entropy term exists for MemAE addressing
+ * only). L_rec is the mean squared error or, with `recLoss` "l2", eq. 4's per-image norm.
+ */
+export function daadLoss(
+  x: tf.Tensor4D,
+  out: DaadOutput,
+  entropyWeight: number,
+  recLoss: "mse" | "l2" = "mse",
+): DaadLossTerms {
+  const rec = recLoss === "l2"
+    ? reconstructionNormLoss(x, out.reconstruction)
+    : reconstructionLoss(x, out.reconstruction);
   if (out.entropy == null || entropyWeight === 0) return { total: rec, parts: { rec } };
   const total = tf.add(rec, tf.mul(out.entropy, entropyWeight)) as tf.Scalar;
   return { total, parts: { rec, entropy: out.entropy } };

@@ -17,7 +17,7 @@ import { errorMap, reconstructionScore } from "./score.ts";
 export * from "./config.ts";
 export { DaadNetwork } from "./model.ts";
 export type { DaadOutput } from "./model.ts";
-export { daadLoss, reconstructionLoss } from "./loss.ts";
+export { daadLoss, meanL2Distance, reconstructionLoss, reconstructionNormLoss } from "./loss.ts";
 export { errorMap, reconstructionScore } from "./score.ts";
 
 /** A DAAD-family network wrapped for training and scoring. */
@@ -32,7 +32,12 @@ export class DaadModel implements KitModel {
       name: "model",
       optimizer,
       loss: (batch) =>
-        daadLoss(batch, this.network.forward(batch, { training: true }), config.entropyWeight),
+        daadLoss(
+          batch,
+          this.network.forward(batch, { training: true }),
+          config.entropyWeight,
+          config.recLoss,
+        ),
     }];
   }
 

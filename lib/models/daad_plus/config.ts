@@ -130,6 +130,7 @@ export function generatorConfig(c: DaadPlusConfig): DaadConfig {
     addressing: c.addressing,
     shrinkThreshold: c.shrinkThreshold,
     entropyWeight: c.entropyWeight,
+    recLoss: c.recLoss,
   };
 }
 

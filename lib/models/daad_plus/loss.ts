@@ -31,6 +31,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LossTerms } from "../../train/trainer.ts";
+import { meanL2Distance } from "../daad/loss.ts";
+
+export { reconstructionNormLoss } from "../daad/loss.ts";
 
 /**
  * softplus(z) = log(1 + e^z), as max(z, 0) + log(1 + e^−|z|): no overflow for large
@@ -60,19 +63,6 @@ export function discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor):
 /** The generator's (non-saturating) adversarial loss: −log D(x̂) averaged. */
 export function generatorAdversarialLoss(fakeLogits: tf.Tensor): tf.Scalar {
   return tf.mean(softplus(tf.neg(fakeLogits))) as tf.Scalar;
-}
-
-/** Mean over the batch of each sample's L2 distance, sqrt(Σ (a − b)² + 1e-12). */
-export function meanL2Distance(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => {
-    const axes = Array.from({ length: a.rank - 1 }, (_, i) => i + 1);
-    return tf.mean(tf.sqrt(tf.add(tf.sum(tf.squaredDifference(a, b), axes), 1e-12)));
-  });
-}
-
-/** L_rec (eq. 4): mean over images of ‖x − x̂‖₂. */
-export function reconstructionNormLoss(x: tf.Tensor4D, reconstruction: tf.Tensor4D): tf.Scalar {
-  return meanL2Distance(x, reconstruction);
 }
 
 /** L_ali (eq. 6): mean over images of ‖f_D(x) − f_D(x̂)‖₂. */
