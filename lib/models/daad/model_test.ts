@@ -152,7 +152,7 @@ Deno.test("recLoss 'l2' trains on eq. 4's per-image norm, 'mse' on the mean squa
       const rec = model.objectives[0].loss(x).parts.rec.dataSync()[0];
       // Training-mode output depends only on the batch, so a second pass gives the same x̂.
       const out = model.network.forward(x, { training: true }).reconstruction;
-      const diff = tf.sub(x, out).dataSync();
+      const diff = Array.from(tf.sub(x, out).dataSync());
       const mse = diff.reduce((a, d) => a + d * d, 0) / diff.length;
       const per = diff.length / 2;
       const norm = [0, 1].map((b) => Math.sqrt(diff.slice(b * per, (b + 1) * per).reduce((a, d) => a + d * d, 0)));
