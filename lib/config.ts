@@ -110,6 +110,8 @@ export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze({
  * minutes on a CPU (their settings are the kit's, not the paper's).
  */
 export const PRESETS: Readonly<Record<DataName, Partial<RunConfig>>> = Object.freeze({
+  // Eq. 4 as printed, ‖x − x̂‖₂ per image (measured better than the mean square on the
+  // synthetic MVTec-layout set: DAAD's mean image AUROC 0.887 against 0.829).
   mvtec: {
     size: 256,
     width: 64,
@@ -119,6 +121,7 @@ export const PRESETS: Readonly<Record<DataName, Partial<RunConfig>>> = Object.fr
     epochs: 1000,
     lr: 1e-4,
     augment: "flip",
+    recLoss: "l2",
   },
   // One-class MNIST: digits padded to 32x32; flips would turn some digits into others.
   mnist: {

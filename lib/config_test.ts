@@ -4,16 +4,10 @@ import { ConfigError } from "./models/daad/config.ts";
 
 Deno.test("resolveRunConfig() takes the paper's settings for mvtec (§4.1, supplement Table 2)", () => {
   const c = resolveRunConfig({ data: "mvtec", category: "bottle" });
-  assertEquals([c.size, c.width, c.memory, c.division, c.batch, c.epochs, c.lr, c.augment], [
-    256,
-    64,
-    500,
-    [8, 8, 1],
-    8,
-    1000,
-    1e-4,
-    "flip",
-  ]);
+  assertEquals(
+    [c.size, c.width, c.memory, c.division, c.batch, c.epochs, c.lr, c.augment, c.recLoss],
+    [256, 64, 500, [8, 8, 1], 8, 1000, 1e-4, "flip", "l2"],
+  );
 });
 
 Deno.test("resolveRunConfig() lets any flag override the preset, and memae is pixel-wise", () => {
