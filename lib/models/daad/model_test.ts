@@ -155,7 +155,9 @@ Deno.test("recLoss 'l2' trains on eq. 4's per-image norm, 'mse' on the mean squa
       const diff = Array.from(tf.sub(x, out).dataSync());
       const mse = diff.reduce((a, d) => a + d * d, 0) / diff.length;
       const per = diff.length / 2;
-      const norm = [0, 1].map((b) => Math.sqrt(diff.slice(b * per, (b + 1) * per).reduce((a, d) => a + d * d, 0)));
+      const norm = [0, 1].map((b) =>
+        Math.sqrt(diff.slice(b * per, (b + 1) * per).reduce((a, d) => a + d * d, 0))
+      );
       const want = recLoss === "mse" ? mse : (norm[0] + norm[1]) / 2;
       assert(Math.abs(rec - want) <= 1e-4 * Math.max(1, want), `${recLoss}: ${rec} vs ${want}`);
     });

@@ -49,7 +49,6 @@ import type { ForwardMode } from "../../nn/layers.ts";
 import { ParamStore } from "../../nn/params.ts";
 import type { LossTerms } from "../../train/trainer.ts";
 import { deriveSeed, Rng } from "../../util/rng.ts";
-import { reconstructionLoss } from "../daad/loss.ts";
 import { DaadNetwork } from "../daad/model.ts";
 import { reconstructionScore } from "../daad/score.ts";
 import {
