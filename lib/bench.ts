@@ -84,13 +84,8 @@ async function timeSteps(
   return { times, peak };
 }
 
-/** Measures training and scoring throughput of the DAAD network in `config`. */
-export async function benchDaad(
-  config: BenchConfig,
-  backend: BackendInfo,
-  options: BenchOptions = {},
-): Promise<BenchRecord[]> {
-  const warmup = options.warmup ?? 2, steps = options.steps ?? 10;
+/** The DAAD network a bench config describes (RGB input, seed 0). */
+function benchNetwork(config: BenchConfig): DaadModel {
   const net: DaadConfig = {
     ...DEFAULT_DAAD_CONFIG,
     size: config.size,
@@ -99,7 +94,17 @@ export async function benchDaad(
     division: config.division,
     channels: 3,
   };
-  const model = new DaadModel(net, 0);
+  return new DaadModel(net, 0);
+}
+
+/** Measures training and scoring throughput of the DAAD network in `config`. */
+export async function benchDaad(
+  config: BenchConfig,
+  backend: BackendInfo,
+  options: BenchOptions = {},
+): Promise<BenchRecord[]> {
+  const warmup = options.warmup ?? 2, steps = options.steps ?? 10;
+  const model = benchNetwork(config);
   const rng = new Rng(1);
   const records: BenchRecord[] = [];
   const emit = (kind: BenchRecord["kind"], batch: number, times: number[], peak: number) => {
@@ -186,15 +191,7 @@ export async function profileTrainStep(
   kitKernels: string[],
   warmup = 2,
 ): Promise<KernelTime[]> {
-  const net: DaadConfig = {
-    ...DEFAULT_DAAD_CONFIG,
-    size: config.size,
-    width: config.width,
-    memory: config.memory,
-    division: config.division,
-    channels: 3,
-  };
-  const model = new DaadModel(net, 0);
+  const model = benchNetwork(config);
   const rng = new Rng(1);
   const x = tf.tensor4d(rng.uniformArray(config.batch * config.size * config.size * 3, -1, 1), [
     config.batch,

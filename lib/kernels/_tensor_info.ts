@@ -48,3 +48,35 @@ export function runCpuKernel(
   for (const info of [...Object.values(cpuInputs), out]) cpu.disposeData(info.dataId, true);
   return tf.engine().makeTensor(values as Float32Array, out.shape, out.dtype as "float32", backend);
 }
+
+/**
+ * A kernel config for a conv gradient computed by `viaConv` from its two 4-D inputs
+ * (named `names`, in order) in NHWC; NCHW, which the kit never produces, runs the `cpu`
+ * kernel instead so that every case stays exact.
+ */
+export function nhwcConvGradKernel<A extends { dataFormat: "NHWC" | "NCHW" }>(
+  kernelName: string,
+  backendName: string,
+  names: [string, string],
+  viaConv: (a: tf.Tensor4D, b: tf.Tensor4D, attrs: A) => tf.Tensor,
+): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName,
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const a = attrs as unknown as A;
+      const [first, second] = names.map((n) => (inputs as Record<string, tf.TensorInfo>)[n]);
+      if (a.dataFormat === "NCHW") {
+        return runCpuKernel(
+          kernelName,
+          { [names[0]]: first, [names[1]]: second },
+          attrs as Record<string, unknown>,
+          backend as tf.KernelBackend,
+        );
+      }
+      return tf.tidy(() =>
+        viaConv(wrapTensorInfo<tf.Rank.R4>(first), wrapTensorInfo<tf.Rank.R4>(second), a)
+      );
+    },
+  };
+}

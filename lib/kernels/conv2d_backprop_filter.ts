@@ -10,7 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { runCpuKernel, wrapTensorInfo } from "./_tensor_info.ts";
+import { nhwcConvGradKernel } from "./_tensor_info.ts";
 
 /** Attributes of the `Conv2DBackpropFilter` kernel, as tfjs passes them. */
 export interface Conv2DBackpropFilterAttrs {
@@ -98,30 +98,11 @@ export function conv2dBackpropFilterViaConv(
 
 /** A `Conv2DBackpropFilter` kernel config for `backendName` using the conv2d form. */
 export function conv2dBackpropFilterKernel(backendName: string): tf.KernelConfig {
-  return {
-    kernelName: tf.Conv2DBackpropFilter,
+  return nhwcConvGradKernel<Conv2DBackpropFilterAttrs>(
+    tf.Conv2DBackpropFilter,
     backendName,
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const a = attrs as unknown as Conv2DBackpropFilterAttrs;
-      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      if (a.dataFormat === "NCHW") {
-        return runCpuKernel(
-          tf.Conv2DBackpropFilter,
-          { x, dy },
-          attrs as Record<string, unknown>,
-          backend as tf.KernelBackend,
-        );
-      }
-      return tf.tidy(() =>
-        conv2dBackpropFilterViaConv(
-          wrapTensorInfo<tf.Rank.R4>(x),
-          wrapTensorInfo<tf.Rank.R4>(dy),
-          a.filterShape,
-          a.strides,
-          a.pad,
-          a.dimRoundingMode,
-        )
-      );
-    },
-  };
+    ["x", "dy"],
+    (x, dy, a) =>
+      conv2dBackpropFilterViaConv(x, dy, a.filterShape, a.strides, a.pad, a.dimRoundingMode),
+  );
 }

@@ -11,7 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { padOrCrop2d } from "./conv2d_backprop_filter.ts";
-import { runCpuKernel, wrapTensorInfo } from "./_tensor_info.ts";
+import { nhwcConvGradKernel } from "./_tensor_info.ts";
 import { heapBackend } from "./heap.ts";
 
 /** Attributes of the `Conv2DBackpropInput` kernel, as tfjs passes them. */
@@ -102,30 +102,11 @@ export function conv2dBackpropInputViaConv(
 
 /** A `Conv2DBackpropInput` kernel config for `backendName` using the conv2d form. */
 export function conv2dBackpropInputKernel(backendName: string): tf.KernelConfig {
-  return {
-    kernelName: tf.Conv2DBackpropInput,
+  return nhwcConvGradKernel<Conv2DBackpropInputAttrs>(
+    tf.Conv2DBackpropInput,
     backendName,
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const a = attrs as unknown as Conv2DBackpropInputAttrs;
-      const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-      if (a.dataFormat === "NCHW") {
-        return runCpuKernel(
-          tf.Conv2DBackpropInput,
-          { dy, filter },
-          attrs as Record<string, unknown>,
-          backend as tf.KernelBackend,
-        );
-      }
-      return tf.tidy(() =>
-        conv2dBackpropInputViaConv(
-          wrapTensorInfo<tf.Rank.R4>(dy),
-          wrapTensorInfo<tf.Rank.R4>(filter),
-          a.inputShape,
-          a.strides,
-          a.pad,
-          a.dimRoundingMode,
-        )
-      );
-    },
-  };
+    ["dy", "filter"],
+    (dy, filter, a) =>
+      conv2dBackpropInputViaConv(dy, filter, a.inputShape, a.strides, a.pad, a.dimRoundingMode),
+  );
 }

@@ -102,6 +102,41 @@ Deno.test("Conv2DBackpropInput on wasm equals the cpu kernel (rel. error < 1e-4)
   }
 });
 
+Deno.test("both conv gradient kernels on wasm run NCHW through the cpu kernel, exactly", async () => {
+  // [B, C, H, W] in, as tfjs passes NCHW; the kit's conv form is NHWC only.
+  const x: [number, number, number, number] = [2, 3, 7, 6],
+    w: [number, number, number, number] = [
+      3,
+      3,
+      3,
+      4,
+    ];
+  const dyShape: [number, number, number, number] = [2, 4, 4, 3]; // stride 2, 'same'
+  const rng = new Rng(5);
+  const xs = rng.normalArray(2 * 3 * 7 * 6), ws = rng.normalArray(3 * 3 * 3 * 4);
+  const dys = rng.normalArray(2 * 4 * 4 * 3);
+  const attrs = { strides: 2, pad: "same", dataFormat: "NCHW" };
+  for (
+    const run of [
+      () =>
+        tf.engine().runKernel("Conv2DBackpropFilter", {
+          x: tf.tensor4d(xs, x),
+          dy: tf.tensor4d(dys, dyShape),
+        }, { ...attrs, filterShape: w }) as tf.Tensor,
+      () =>
+        tf.engine().runKernel("Conv2DBackpropInput", {
+          dy: tf.tensor4d(dys, dyShape),
+          filter: tf.tensor4d(ws, w),
+        }, { ...attrs, inputShape: x }) as tf.Tensor,
+    ]
+  ) {
+    const ref = await runOn("cpu", run);
+    const got = await runOn("wasm", run);
+    assert(ref.length > 0 && ref.some((v) => v !== 0));
+    assert(relativeError(got, ref) === 0, `NCHW: relative error ${relativeError(got, ref)}`);
+  }
+});
+
 Deno.test("tf.grads of conv2d on wasm equals cpu through the registered kernels", async () => {
   for (const [i, c] of CASES.entries()) {
     if (typeof c.pad !== "string") continue; // tf.conv2d takes explicit pads only in NHWC arrays
