@@ -104,14 +104,9 @@ Deno.test("Conv2DBackpropInput on wasm equals the cpu kernel (rel. error < 1e-4)
 
 Deno.test("both conv gradient kernels on wasm run NCHW through the cpu kernel, exactly", async () => {
   // [B, C, H, W] in, as tfjs passes NCHW; the kit's conv form is NHWC only.
-  const x: [number, number, number, number] = [2, 3, 7, 6],
-    w: [number, number, number, number] = [
-      3,
-      3,
-      3,
-      4,
-    ];
-  const dyShape: [number, number, number, number] = [2, 4, 4, 3]; // stride 2, 'same'
+  type Shape = [number, number, number, number];
+  const x: Shape = [2, 3, 7, 6], w: Shape = [3, 3, 3, 4];
+  const dyShape: Shape = [2, 4, 4, 3]; // stride 2, 'same'
   const rng = new Rng(5);
   const xs = rng.normalArray(2 * 3 * 7 * 6), ws = rng.normalArray(3 * 3 * 3 * 4);
   const dys = rng.normalArray(2 * 4 * 4 * 3);
