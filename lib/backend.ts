@@ -23,6 +23,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { guardWasmHeap } from "./_wasm_memory.ts";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerKitKernels } from "./kernels/mod.ts";
 import { prepareWasmThreads, wasmThreadCount } from "./_wasm_threads.ts";
@@ -181,7 +182,10 @@ async function activate(name: BackendName, threads: number): Promise<void> {
     restore();
   }
   if (!ok) throw new BackendUnavailableError(`tfjs could not initialise the '${name}' backend`);
-  if (name === "wasm") wasmInitialised = true;
+  if (name === "wasm") {
+    wasmInitialised = true;
+    guardWasmHeap();
+  }
   registerKitKernels(name);
 }
 

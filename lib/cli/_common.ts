@@ -4,6 +4,7 @@
  * @module
  */
 import { BackendUnavailableError } from "../backend.ts";
+import { WasmOutOfMemoryError } from "../_wasm_memory.ts";
 import { DatasetError } from "../data/errors.ts";
 import { BlockGeometryError } from "../memory/block_memory.ts";
 import { MetricInputError } from "../metrics/mod.ts";
@@ -29,6 +30,7 @@ const USER_ERRORS = [
   MetricInputError,
   StateMismatchError,
   MnadConfigError,
+  WasmOutOfMemoryError,
 ];
 
 /** Registers additional user-facing error classes (datasets added later use this). */

@@ -1,0 +1,38 @@
+import * as tf from "@tensorflow/tfjs";
+import { assert, assertEquals } from "../tests/assert.ts";
+import { initBackend } from "./backend.ts";
+import {
+  guardWasmHeap,
+  WASM_HEAP_LIMIT,
+  WASM_HEAP_MARGIN,
+  wasmHeapBytes,
+  WasmOutOfMemoryError,
+} from "./_wasm_memory.ts";
+
+Deno.test("guardWasmHeap() turns a heap grown near its cap into WasmOutOfMemoryError", async () => {
+  await initBackend("wasm", { quiet: true, threads: 1 });
+  const heap = wasmHeapBytes()!;
+  assert(heap > 0);
+  // A cap 64 MiB above the margin: a 128 MiB tensor cannot fit below it.
+  guardWasmHeap(heap + WASM_HEAP_MARGIN + 64 * 2 ** 20);
+  const before = tf.memory().numTensors;
+  try {
+    let error: unknown;
+    try {
+      tf.zeros([32 * 2 ** 20]).dispose();
+    } catch (e) {
+      error = e;
+    }
+    assert(error instanceof WasmOutOfMemoryError, `expected WasmOutOfMemoryError, got ${error}`);
+    assert(/capped at .* GiB.*Lower --batch, --size or --width/.test(error.message), error.message);
+    assertEquals(tf.memory().numTensors, before);
+  } finally {
+    guardWasmHeap(WASM_HEAP_LIMIT);
+  }
+  // Under the real cap the same allocation succeeds, and the values are intact.
+  const t = tf.fill([32 * 2 ** 20], 2);
+  const one = t.slice([5], [1]);
+  assertEquals((await one.data())[0], 2);
+  one.dispose();
+  t.dispose();
+});
