@@ -97,6 +97,23 @@ function benchNetwork(config: BenchConfig): DaadModel {
   return new DaadModel(net, 0);
 }
 
+/**
+ * One training step of `model` on the batch `x`, as the trainer runs it; reading the
+ * loss waits for the device, so the step's time is all its work.
+ */
+function trainStepOf(model: DaadModel, x: tf.Tensor4D): () => Promise<void> {
+  const obj = model.objectives[0];
+  return async () => {
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => obj.loss(x).total, obj.optimizer.variables);
+      obj.optimizer.apply(grads);
+      return value;
+    });
+    await loss.data();
+    loss.dispose();
+  };
+}
+
 /** Measures training and scoring throughput of the DAAD network in `config`. */
 export async function benchDaad(
   config: BenchConfig,
@@ -132,18 +149,7 @@ export async function benchDaad(
       rng.uniformArray(config.batch * config.size * config.size * 3, -1, 1),
       [config.batch, config.size, config.size, 3],
     );
-    const obj = model.objectives[0];
-    // A training step as the trainer runs it; reading the loss waits for the device.
-    const trainStep = async () => {
-      const loss = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => obj.loss(x).total, obj.optimizer.variables);
-        obj.optimizer.apply(grads);
-        return value;
-      });
-      await loss.data();
-      loss.dispose();
-    };
-    const t = await timeSteps(trainStep, warmup, steps);
+    const t = await timeSteps(trainStepOf(model, x), warmup, steps);
     emit("train", config.batch, t.times, t.peak);
     x.dispose();
     for (const b of options.scoreBatches ?? [1, 32]) {
@@ -199,16 +205,7 @@ export async function profileTrainStep(
     config.size,
     3,
   ]);
-  const obj = model.objectives[0];
-  const step = async () => {
-    const loss = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => obj.loss(x).total, obj.optimizer.variables);
-      obj.optimizer.apply(grads);
-      return value;
-    });
-    await loss.data();
-    loss.dispose();
-  };
+  const step = trainStepOf(model, x);
   try {
     for (let i = 0; i < warmup; i++) await step();
     const prof = await tf.profile(step);
