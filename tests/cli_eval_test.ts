@@ -1,30 +1,15 @@
 /** `deno task eval` as a user runs it. */
 import { assert, assertEquals } from "./assert.ts";
-import { runTask } from "./cli_helpers.ts";
-
-const task = runTask;
+import { runTask, TINY_TRAIN_ARGS } from "./cli_helpers.ts";
 
 Deno.test("eval recomputes metrics.json from the checkpoint, equal to the training run's", async () => {
   const dir = await Deno.makeTempDir();
   const run = `${dir}/run`;
-  const t = await task("train", [
-    "--epochs",
-    "1",
-    "--width",
-    "4",
-    "--memory",
-    "10",
-    "--max-test",
-    "150",
-    "--backend",
-    "wasm",
-    "--out",
-    run,
-  ]);
+  const t = await runTask("train", [...TINY_TRAIN_ARGS, "--max-test", "150", "--out", run]);
   assertEquals(t.code, 0, t.err);
   const before = JSON.parse(await Deno.readTextFile(`${run}/metrics.json`));
   await Deno.remove(`${run}/metrics.json`);
-  const e = await task("eval", ["--run", run, "--backend", "wasm"]);
+  const e = await runTask("eval", ["--run", run, "--backend", "wasm"]);
   assertEquals(e.code, 0, e.err);
   const after = JSON.parse(await Deno.readTextFile(`${run}/metrics.json`));
   assertEquals(after.image_auroc, before.image_auroc);
@@ -43,14 +28,14 @@ Deno.test("eval explains a missing or foreign run folder", async () => {
       [["--run", dir], "is not a run folder"],
     ] as const
   ) {
-    const r = await task("eval", [...args]);
+    const r = await runTask("eval", [...args]);
     assert(r.code !== 0 && r.err.includes(message), `${args.join(" ")}: ${r.err}`);
   }
   await Deno.writeTextFile(
     `${dir}/config.json`,
     '{"config": {"model": "daad", "data": "mnist"}, "model_config": {}}',
   );
-  const r = await task("eval", ["--run", dir]);
+  const r = await runTask("eval", ["--run", dir]);
   assert(r.code === 1 && r.err.includes("no checkpoint"), r.err);
   await Deno.remove(dir, { recursive: true });
 });

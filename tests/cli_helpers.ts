@@ -35,3 +35,15 @@ export async function runTask(
     err: new TextDecoder().decode(r.stderr),
   };
 }
+
+/** A tiny DAAD run on the quick default's data (one epoch, width 4, N 10, wasm). */
+export const TINY_TRAIN_ARGS: readonly string[] = [
+  "--epochs",
+  "1",
+  "--width",
+  "4",
+  "--memory",
+  "10",
+  "--backend",
+  "wasm",
+];

@@ -3,22 +3,11 @@
  * and bad input gets one clear message and a non-zero exit code.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { runTask } from "./cli_helpers.ts";
+import { runTask, TINY_TRAIN_ARGS } from "./cli_helpers.ts";
 
 const train = (args: string[]) => runTask("train", args);
 
-const TINY = [
-  "--epochs",
-  "1",
-  "--width",
-  "4",
-  "--memory",
-  "10",
-  "--max-test",
-  "200",
-  "--backend",
-  "wasm",
-];
+const TINY = [...TINY_TRAIN_ARGS, "--max-test", "200"];
 
 Deno.test("train writes config.json, log.jsonl, a checkpoint and metrics.json with the contract's fields", async () => {
   const out = await Deno.makeTempDir();
