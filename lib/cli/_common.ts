@@ -3,7 +3,7 @@
  * codes, and Ctrl-C handling that lets training checkpoint before it stops.
  * @module
  */
-import { BackendUnavailableError } from "../backend.ts";
+import { BACKEND_REQUESTS, BackendUnavailableError } from "../backend.ts";
 import { WasmOutOfMemoryError } from "../_wasm_memory.ts";
 import { DatasetError } from "../data/errors.ts";
 import { BlockGeometryError } from "../memory/block_memory.ts";
@@ -14,7 +14,7 @@ import { StateMismatchError } from "../nn/params.ts";
 import { CheckpointError } from "../train/checkpoint.ts";
 import { RunDirError } from "../train/run_dir.ts";
 import { NonFiniteLossError, ResumeError } from "../train/trainer.ts";
-import { ArgError } from "./args.ts";
+import { ArgError, type FlagSpec } from "./args.ts";
 
 /** Errors caused by input or environment, reported as one line without a stack. */
 const USER_ERRORS = [
@@ -37,6 +37,20 @@ const USER_ERRORS = [
 export function registerUserError(cls: new (...args: never[]) => Error): void {
   USER_ERRORS.push(cls as unknown as typeof ArgError);
 }
+
+/** `--backend`, as every task that runs a model takes it. */
+export const BACKEND_FLAG: FlagSpec = {
+  type: "enum",
+  choices: BACKEND_REQUESTS,
+  help: "tfjs backend (default auto).",
+};
+
+/** `--threads` for train, eval and predict (bench defaults to all cores instead). */
+export const THREADS_FLAG: FlagSpec = {
+  type: "int",
+  min: 1,
+  help: "wasm threads (default: the idle cores, or DAAD_WASM_THREADS).",
+};
 
 /** Exit code for bad arguments. */
 export const EXIT_USAGE = 2;

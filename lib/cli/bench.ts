@@ -6,14 +6,14 @@
  * the same machine and a final line gives the ratio kit / PyTorch.
  * @module
  */
-import { BACKEND_REQUESTS, initBackend } from "../backend.ts";
+import { initBackend } from "../backend.ts";
 import { BENCH_CONFIGS, benchDaad, profileTrainStep } from "../bench.ts";
 import { kitKernelNames } from "../kernels/mod.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
-import { runCli } from "./_common.ts";
+import { BACKEND_FLAG, runCli } from "./_common.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
-  backend: { type: "enum", choices: BACKEND_REQUESTS, help: "tfjs backend (default auto)." },
+  backend: BACKEND_FLAG,
   config: {
     type: "enum",
     choices: [...Object.keys(BENCH_CONFIGS), "all"],

@@ -4,22 +4,18 @@
  * the table.
  * @module
  */
-import { BACKEND_REQUESTS, initBackend } from "../backend.ts";
+import { initBackend } from "../backend.ts";
 import { makeTable, tableToCsv, tableToMarkdown } from "../eval/table.ts";
 import { evaluateRunDir, type RunMetrics } from "../run.ts";
 import { consoleProgress } from "../train/progress.ts";
 import { RunDir } from "../train/run_dir.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
-import { runCli } from "./_common.ts";
+import { BACKEND_FLAG, runCli, THREADS_FLAG } from "./_common.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   run: { type: "string", help: "Run folder (or sweep folder) to evaluate." },
-  backend: { type: "enum", choices: BACKEND_REQUESTS, help: "tfjs backend (default auto)." },
-  threads: {
-    type: "int",
-    min: 1,
-    help: "wasm threads (default: the idle cores, or DAAD_WASM_THREADS).",
-  },
+  backend: BACKEND_FLAG,
+  threads: THREADS_FLAG,
 };
 
 async function main(): Promise<number> {

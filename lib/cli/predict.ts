@@ -8,14 +8,14 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { BACKEND_REQUESTS, initBackend } from "../backend.ts";
+import { initBackend } from "../backend.ts";
 import { DatasetError } from "../data/errors.ts";
 import { readImage } from "../data/image_io.ts";
 import { loadRunModel, type RunMetrics } from "../run.ts";
 import { RunDir } from "../train/run_dir.ts";
 import { heatmapRgb, overlay, rgbToPng, toRgbBytes } from "../viz/images.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
-import { runCli } from "./_common.ts";
+import { BACKEND_FLAG, runCli, THREADS_FLAG } from "./_common.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   run: { type: "string", help: "Run folder written by deno task train." },
@@ -31,12 +31,8 @@ const FLAGS: Record<string, FlagSpec> = {
     help: "Error mapped to the top of the colour scale.",
   },
   json: { type: "bool", help: "Print JSON lines instead of text." },
-  backend: { type: "enum", choices: BACKEND_REQUESTS, help: "tfjs backend (default auto)." },
-  threads: {
-    type: "int",
-    min: 1,
-    help: "wasm threads (default: the idle cores, or DAAD_WASM_THREADS).",
-  },
+  backend: BACKEND_FLAG,
+  threads: THREADS_FLAG,
 };
 
 const IMAGE = /\.(png|jpe?g|bmp|tiff?|webp)$/i;

@@ -5,7 +5,7 @@
  * the bundled npm digits, a few minutes on a CPU, and prints the image AUROC.
  * @module
  */
-import { BACKEND_REQUESTS, initBackend } from "../backend.ts";
+import { initBackend } from "../backend.ts";
 import { DATA_NAMES, MODEL_NAMES, PRESETS, resolveRunConfig, type RunConfig } from "../config.ts";
 import { consoleProgress } from "../train/progress.ts";
 import { readRunRecord, trainRun } from "../run.ts";
@@ -15,7 +15,13 @@ import { tableToMarkdown } from "../eval/table.ts";
 import { DAAD_VARIANTS } from "../models/daad/config.ts";
 import { TABLE5_ROWS } from "../models/daad_plus/config.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
-import { EXIT_INTERRUPTED, interruptSignal, runCli } from "./_common.ts";
+import {
+  BACKEND_FLAG,
+  EXIT_INTERRUPTED,
+  interruptSignal,
+  runCli,
+  THREADS_FLAG,
+} from "./_common.ts";
 
 /** The flags of `train` (DESIGN's command-line contract, plus --augment and --max-test). */
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
@@ -41,7 +47,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     exclusiveMin: true,
     help: "Adam learning rate (paper: 1e-4; DAAD+ 2e-4).",
   },
-  backend: { type: "enum", choices: BACKEND_REQUESTS, help: "tfjs backend (default auto)." },
+  backend: BACKEND_FLAG,
   seed: { type: "int", min: 0, help: "Seed of weights, split, shuffling and flips (default 0)." },
   out: { type: "string", help: "Run folder (default runs/<data>-<model>-<time>)." },
   resume: { type: "bool", help: "Continue the run in --out from its checkpoint." },
@@ -73,11 +79,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     help: "MNAD on video: frame reconstruction or prediction (default pred).",
   },
   "max-train": { type: "int", min: 1, help: "Train on at most N images (quick checks)." },
-  threads: {
-    type: "int",
-    min: 1,
-    help: "wasm threads (default: the idle cores, or DAAD_WASM_THREADS).",
-  },
+  threads: THREADS_FLAG,
 };
 
 const NOTES = `Presets (any flag overrides its value):
