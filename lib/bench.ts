@@ -84,6 +84,11 @@ async function timeSteps(
   return { times, peak };
 }
 
+/** `n` RGB images of side `size` with values uniform in [-1, 1] (the kit's input range). */
+function randomBatch(rng: Rng, n: number, size: number): tf.Tensor4D {
+  return tf.tensor4d(rng.uniformArray(n * size * size * 3, -1, 1), [n, size, size, 3]);
+}
+
 /** The DAAD network a bench config describes (RGB input, seed 0). */
 function benchNetwork(config: BenchConfig): DaadModel {
   const net: DaadConfig = {
@@ -145,20 +150,12 @@ export async function benchDaad(
     options.onRecord?.(r);
   };
   try {
-    const x = tf.tensor4d(
-      rng.uniformArray(config.batch * config.size * config.size * 3, -1, 1),
-      [config.batch, config.size, config.size, 3],
-    );
+    const x = randomBatch(rng, config.batch, config.size);
     const t = await timeSteps(trainStepOf(model, x), warmup, steps);
     emit("train", config.batch, t.times, t.peak);
     x.dispose();
     for (const b of options.scoreBatches ?? [1, 32]) {
-      const xs = tf.tensor4d(rng.uniformArray(b * config.size * config.size * 3, -1, 1), [
-        b,
-        config.size,
-        config.size,
-        3,
-      ]);
+      const xs = randomBatch(rng, b, config.size);
       const scoreStep = async () => {
         const out = model.score(xs);
         await out.scores.data();
@@ -199,12 +196,7 @@ export async function profileTrainStep(
 ): Promise<KernelTime[]> {
   const model = benchNetwork(config);
   const rng = new Rng(1);
-  const x = tf.tensor4d(rng.uniformArray(config.batch * config.size * config.size * 3, -1, 1), [
-    config.batch,
-    config.size,
-    config.size,
-    3,
-  ]);
+  const x = randomBatch(rng, config.batch, config.size);
   const step = trainStepOf(model, x);
   try {
     for (let i = 0; i < warmup; i++) await step();
