@@ -13,13 +13,15 @@ Deno.test("guardWasmHeap() turns a heap grown near its cap into WasmOutOfMemoryE
   await initBackend("wasm", { quiet: true, threads: 1 });
   const heap = wasmHeapBytes()!;
   assert(heap > 0);
-  // A cap 64 MiB above the margin: a 128 MiB tensor cannot fit below it.
-  guardWasmHeap(heap + WASM_HEAP_MARGIN + 64 * 2 ** 20);
+  // A tensor larger than the whole heap cannot fit in its free space: the heap must grow
+  // by more than 64 MiB, past a cap set 32 MiB above the margin.
+  const floats = Math.ceil((heap + 64 * 2 ** 20) / 4);
+  guardWasmHeap(heap + WASM_HEAP_MARGIN + 32 * 2 ** 20);
   const before = tf.memory().numTensors;
   try {
     let error: unknown;
     try {
-      tf.zeros([32 * 2 ** 20]).dispose();
+      tf.zeros([floats]).dispose();
     } catch (e) {
       error = e;
     }
@@ -30,7 +32,7 @@ Deno.test("guardWasmHeap() turns a heap grown near its cap into WasmOutOfMemoryE
     guardWasmHeap(WASM_HEAP_LIMIT);
   }
   // Under the real cap the same allocation succeeds, and the values are intact.
-  const t = tf.fill([32 * 2 ** 20], 2);
+  const t = tf.fill([floats], 2);
   const one = t.slice([5], [1]);
   assertEquals((await one.data())[0], 2);
   one.dispose();
