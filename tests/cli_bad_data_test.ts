@@ -6,6 +6,8 @@ import { assert, assertEquals } from "./assert.ts";
 import { runTask } from "./cli_helpers.ts";
 import { writeSynthMvtec } from "../lib/data/synth_mvtec.ts";
 import { encodePng } from "../lib/data/image_io.ts";
+import { encodeIdx } from "../lib/data/idx.ts";
+import { MNIST_FILES } from "../lib/data/mnist.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "daad-bad-data-" });
 const root = `${dir}/mvtec`;
@@ -114,4 +116,21 @@ Deno.test("train refuses --data mvtec without --root and CIFAR-10 without its ba
     "--data mvtec needs --root DIR",
   );
   await expectRefused(["--data", "cifar10", "--root", dir, "--normal", "3"], "data_batch_1.bin");
+});
+
+Deno.test("train names a truncated or mislabelled IDX file given with --data mnist --root", async () => {
+  const idx = `${dir}/idx`;
+  await Deno.mkdir(idx);
+  const write = (name: string, dims: number[], n: number) =>
+    Deno.writeFile(`${idx}/${name}`, encodeIdx(dims, new Uint8Array(n)));
+  await write(MNIST_FILES.trainImages, [4, 28, 28], 4 * 784);
+  await write(MNIST_FILES.trainLabels, [4], 4);
+  await write(MNIST_FILES.testImages, [2, 28, 28], 2 * 784);
+  await write(MNIST_FILES.testLabels, [3], 3);
+  await expectRefused(["--data", "mnist", "--root", idx], "holds 2 images but");
+  await write(MNIST_FILES.testLabels, [2], 2);
+  const images = `${idx}/${MNIST_FILES.trainImages}`;
+  await Deno.writeFile(images, (await Deno.readFile(images)).subarray(0, 100));
+  await expectRefused(["--data", "mnist", "--root", idx], `${images}: truncated`);
+  await expectRefused(["--data", "mnist", "--root", `${dir}/no-idx`], `${dir}/no-idx`);
 });

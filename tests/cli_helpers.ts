@@ -36,8 +36,10 @@ export async function runTask(
   };
 }
 
-/** A tiny DAAD run on the quick default's data (one epoch, width 4, N 10, wasm). */
+/** A tiny DAAD run on the quick default's data (256 images, one epoch, width 4, N 10, wasm). */
 export const TINY_TRAIN_ARGS: readonly string[] = [
+  "--max-train",
+  "256",
   "--epochs",
   "1",
   "--width",

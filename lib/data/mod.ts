@@ -14,7 +14,8 @@ import { ensureSynthVideo } from "./synth_video.ts";
 
 export * from "./image_set.ts";
 export { DatasetError } from "./errors.ts";
-export { loadMnistDigits, oneClassMnist } from "./mnist.ts";
+export * from "./mnist.ts";
+export * from "./idx.ts";
 export * from "./image_io.ts";
 export * from "./mvtec.ts";
 export * from "./synth_mvtec.ts";
@@ -25,7 +26,6 @@ export * from "./synth_video.ts";
 
 /** Where `--data video` without `--root` writes and reads the synthetic video. */
 export const SYNTH_VIDEO_ROOT: string = new URL("../../data/video", import.meta.url).pathname;
-export type { OneClassMnistOptions, OneClassSplit } from "./mnist.ts";
 
 /** Train and test sets of one run, and a sentence describing the protocol. */
 export interface RunData {
@@ -59,7 +59,7 @@ async function loadUncapped(c: RunConfig): Promise<RunData> {
       return await oneClassMnist({
         normal: c.normal,
         size: c.size,
-        seed: c.seed,
+        root: c.root ?? undefined,
         maxTest: c.maxTest ?? undefined,
       });
     }
