@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../tests/assert.ts";
-import { daadConfigFor, resolveRunConfig } from "./config.ts";
+import { daadConfigFor, KIT_MEMORY_DEFAULTS, resolveRunConfig } from "./config.ts";
 import { ConfigError } from "./models/daad/config.ts";
 
 Deno.test("resolveRunConfig() takes the paper's settings for mvtec (§4.1, supplement Table 2)", () => {
@@ -16,7 +16,10 @@ Deno.test("resolveRunConfig() lets any flag override the preset, and memae is pi
   const m = resolveRunConfig({ data: "mnist", model: "memae" });
   assertEquals(m.division, null);
   const d = daadConfigFor(m, 1);
-  assertEquals([d.addressing, d.entropyWeight, d.shrinkThreshold], ["memae", 0.0002, 0.0025]);
+  // MemAE's λ scales with N (MemAE: λ in [1/N, 3/N]): 1/N.
+  assertEquals([d.addressing, d.entropyWeight, d.shrinkThreshold], ["memae", 0.0002, 1 / m.memory]);
+  assertEquals(daadConfigFor({ ...m, memory: 500 }, 1).shrinkThreshold, 1 / 500);
+  assertEquals(daadConfigFor({ ...m, shrink: 0.006 }, 1).shrinkThreshold, 0.006);
   assertEquals(resolveRunConfig({ data: "mnist", model: "memae", division: [2, 2, 1] }).division, [
     2,
     2,
@@ -47,4 +50,34 @@ Deno.test("validateRunConfig() names the flag and the value", () => {
   );
   assertThrows(() => resolveRunConfig({ lr: -1 }), ConfigError, "--lr");
   assertThrows(() => resolveRunConfig({ division: [8, 0, 1] }), ConfigError, "--division");
+});
+
+Deno.test("daadConfigFor() uses the kit's memory defaults, and --eq1 gives eq. 1 as printed", () => {
+  const c = resolveRunConfig({ data: "mnist" });
+  const kit = daadConfigFor(c, 1);
+  assertEquals(
+    [kit.temperature, kit.renormalize, kit.memoryInit],
+    [
+      KIT_MEMORY_DEFAULTS.temperature,
+      KIT_MEMORY_DEFAULTS.renormalize,
+      KIT_MEMORY_DEFAULTS.memoryInit,
+    ],
+  );
+  const printed = daadConfigFor(resolveRunConfig({ data: "mnist", eq1: true }), 1);
+  assertEquals([printed.temperature, printed.renormalize, printed.memoryInit], [
+    1,
+    false,
+    "random",
+  ]);
+  const flags = daadConfigFor(
+    resolveRunConfig({ data: "mnist", temperature: 0.2, renorm: true, memInit: "queries" }),
+    1,
+  );
+  assertEquals([flags.temperature, flags.renormalize, flags.memoryInit], [0.2, true, "queries"]);
+  assertThrows(
+    () => resolveRunConfig({ data: "mnist", eq1: true, temperature: 0.5 }),
+    ConfigError,
+    "--eq1 fixes",
+  );
+  assertThrows(() => resolveRunConfig({ temperature: 0 }), ConfigError, "--temperature expects");
 });

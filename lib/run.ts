@@ -4,7 +4,10 @@
  * them directly.
  * @module
  */
+import * as tf from "@tensorflow/tfjs";
 import { pathExists } from "./util/fs.ts";
+import { type ImageSet, subset } from "./data/image_set.ts";
+import { type MemoryBankReport, uniformWarning } from "./memory/diagnostics.ts";
 import type { BackendInfo } from "./backend.ts";
 import { type RunConfig, validateRunConfig } from "./config.ts";
 import { loadRunData, type RunData } from "./data/mod.ts";
@@ -47,6 +50,8 @@ export interface RunMetrics extends EvalMetrics {
   train_images_per_s: number | null;
   train_seconds: number | null;
   score_images_per_s: number;
+  /** Per memory bank: usage, sparsity and drift from its start (models with memories). */
+  memory?: MemoryBankReport[];
   /** Set-level score statistics (DAAD+'s eq. 7 ranges), reused by predict. */
   score_calibration?: unknown;
   protocol: string;
@@ -133,6 +138,18 @@ export async function evaluateModel(
     created: new Date().toISOString(),
     ...m,
   };
+  const memory = memoryReportOn(model, data.test);
+  if (memory != null) {
+    metrics.memory = memory;
+    for (const r of memory) {
+      const warning = uniformWarning(r) ??
+        (r.collapsed
+          ? `memory ${r.bank}: ${r.items_for_90} of ${r.items} items carry 90% ` +
+            `of the addressing weight: the bank has collapsed onto a few prototypes`
+          : null);
+      if (warning != null) progress.line(`warning: ${warning}`);
+    }
+  }
   const calibration = model.calibration?.();
   if (calibration != null) metrics.score_calibration = calibration;
   if (report != null) {
@@ -142,6 +159,23 @@ export async function evaluateModel(
     await writeRunReport(report.dir, title, metrics, report.history, data.test, scored, scores);
   }
   return metrics;
+}
+
+/** Test images probed for the memory report: at most this many, evenly spaced. */
+export const MEMORY_PROBE_IMAGES = 128;
+
+/** The model's memory report over up to {@linkcode MEMORY_PROBE_IMAGES} test images. */
+function memoryReportOn(model: KitModel, test: ImageSet): MemoryBankReport[] | null {
+  if (model.memoryReport == null) return null;
+  const n = Math.min(test.n, MEMORY_PROBE_IMAGES);
+  const probe = subset(test, Array.from({ length: n }, (_, i) => Math.floor((i * test.n) / n)));
+  const x = tf.tensor4d(probe.data, [n, probe.height, probe.width, probe.channels]);
+  try {
+    const report = model.memoryReport(x);
+    return report.length > 0 ? report : null;
+  } finally {
+    x.dispose();
+  }
 }
 
 function round(v: number, digits: number): number {
@@ -219,6 +253,19 @@ export async function readRunRecord(path: string): Promise<RunRecord> {
   }
   if (record == null || record.config == null) {
     throw new RunDirError(`${path} is not a run folder of this kit (no config.json)`);
+  }
+  const saved = record.config as Partial<RunConfig>;
+  if (saved.temperature === undefined) {
+    // Written before the memory options existed: its memory used eq. 1 as printed, and
+    // MemAE*'s threshold was 0.0025.
+    record.config = {
+      ...record.config,
+      temperature: null,
+      renorm: null,
+      memInit: null,
+      eq1: true,
+      shrink: saved.shrink ?? 0.0025,
+    };
   }
   return record;
 }

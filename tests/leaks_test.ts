@@ -32,6 +32,11 @@ const CASES: [string, Partial<RunConfig>, number][] = [
   ["ae-skip", { model: "ae-skip" }, 1],
   ["memae", { model: "memae" }, 1],
   ["daad", { model: "daad" }, 1],
+  [
+    "daad, items from queries, τ 0.1, renormalised",
+    { model: "daad", memInit: "queries", temperature: 0.1, renorm: true },
+    1,
+  ],
   ["daad-plus", { model: "daad-plus" }, 1],
   ["mnad recon", { model: "mnad", data: "video", root: "/unused", task: "recon" }, 1],
   ["mnad pred", { model: "mnad", data: "video", root: "/unused", task: "pred" }, 5],

@@ -63,7 +63,7 @@ Deno.test("assembleBlocks() is the exact inverse of divideBlocks() for many geom
 Deno.test("addressMemory() 'daad' matches eq. 1-2 computed by hand on a tiny bank", () => {
   const q = [[1, 0], [0.6, 0.8]];
   const m = [[2, 0], [0, 1], [-1, 0]]; // N = 3, unnormalised items
-  const r = addressMemory(tf.tensor2d(q), tf.tensor2d(m), "daad");
+  const r = addressMemory(tf.tensor2d(q), tf.tensor2d(m), { addressing: "daad" });
   for (let i = 0; i < q.length; i++) {
     const qn = Math.hypot(...q[i]);
     const sims = m.map((item) =>
@@ -80,12 +80,101 @@ Deno.test("addressMemory() 'daad' matches eq. 1-2 computed by hand on a tiny ban
   assertEquals(r.entropy, null);
 });
 
+/** Eq. 1-2 with temperature τ, the 1/N drop and optional renormalisation, by hand. */
+function handAddress(q: number[], m: number[][], tau: number, renorm: boolean) {
+  const n = m.length;
+  const dot = (a: number[], b: number[]) => a.reduce((s, v, k) => s + v * b[k], 0);
+  const sims = m.map((item) => dot(q, item) / (Math.hypot(...q) * Math.hypot(...item)) / tau);
+  const z = sims.reduce((a, s) => a + Math.exp(s), 0);
+  let w = sims.map((s) => Math.exp(s) / z).map((v) => (v >= 1 / n ? v : 0));
+  if (renorm) {
+    const sum = w.reduce((a, b) => a + b, 0);
+    w = w.map((v) => v / sum);
+  }
+  const read = q.map((_, d) => w.reduce((a, wi, k) => a + wi * m[k][d], 0));
+  return { w, read };
+}
+
+Deno.test("addressMemory() applies the temperature and renormalisation as computed by hand", () => {
+  const q = [[1, 0.2, -0.3], [0.1, 0.9, 0.4]];
+  const m = [[2, 0, 0], [0, 1, 0], [-1, 0, 1], [0.5, 0.5, 0.5]]; // N = 4
+  for (const temperature of [1, 0.5, 0.1]) {
+    for (const renormalize of [false, true]) {
+      const r = addressMemory(tf.tensor2d(q), tf.tensor2d(m), {
+        addressing: "daad",
+        temperature,
+        renormalize,
+      });
+      q.forEach((qi, i) => {
+        const want = handAddress(qi, m, temperature, renormalize);
+        const gotW = values(r.weights).slice(i * 4, i * 4 + 4);
+        const gotR = values(r.read).slice(i * 3, i * 3 + 3);
+        want.w.forEach((v, k) => assertAlmostEquals(gotW[k], v, 1e-5, `τ ${temperature}`));
+        want.read.forEach((v, d) => assertAlmostEquals(gotR[d], v, 1e-5, `τ ${temperature}`));
+      });
+    }
+  }
+});
+
+Deno.test("addressMemory() with a small temperature reads few items; τ = 1 caps weight ratios at e^2", () => {
+  const rng = new Rng(9);
+  const n = 100;
+  const q = tf.tensor2d(rng.normalArray(30 * 8), [30, 8]);
+  const m = tf.tensor2d(rng.normalArray(n * 8), [n, 8]);
+  const count = (w: number[]) => w.filter((v) => v > 0).length / 30;
+  const printed = values(addressMemory(q, m, { addressing: "daad" }).weights);
+  const sharp = values(addressMemory(q, m, { addressing: "daad", temperature: 0.05 }).weights);
+  for (let i = 0; i < 30; i++) {
+    const row = printed.slice(i * n, (i + 1) * n).filter((v) => v > 0);
+    assert(Math.max(...row) / Math.min(...row) <= Math.exp(2) + 1e-4);
+  }
+  assert(count(printed) > 25, `eq. 1 as printed reads ${count(printed)} items per query`);
+  assert(count(sharp) < 10, `τ 0.05 reads ${count(sharp)} items per query`);
+});
+
+Deno.test("BlockMemory.initFromQueries() copies queries into the items once, and records the start", () => {
+  const store = new ParamStore("t");
+  const mem = new BlockMemory(store, "mem", new Rng(3), { height: 4, width: 4, channels: 2 }, {
+    division: [2, 2, 1],
+    items: 6,
+    addressing: "daad",
+    shrinkThreshold: 0,
+    temperature: 0.1,
+    renormalize: true,
+    init: "queries",
+  });
+  assert(mem.needsInit);
+  const rng = new Rng(1);
+  const f = tf.tensor4d(rng.normalArray(2 * 4 * 4 * 2), [2, 4, 4, 2]); // 8 queries of D 8
+  mem.initFromQueries(f, new Rng(2));
+  assert(!mem.needsInit);
+  const queries = values(divideBlocks(f, [2, 2, 1]));
+  const items = values(mem.bank);
+  const start = mem.startItems();
+  assertEquals(values(start), items);
+  // Each item is one of the 8 queries plus a jitter of about 1% of the query norm.
+  for (let i = 0; i < 6; i++) {
+    const item = items.slice(i * 8, i * 8 + 8);
+    let best = Infinity;
+    for (let j = 0; j < 8; j++) {
+      const qj = queries.slice(j * 8, j * 8 + 8);
+      best = Math.min(best, Math.hypot(...item.map((v, k) => v - qj[k])) / Math.hypot(...qj));
+    }
+    assert(best < 0.05, `item ${i} is ${best} away from its query`);
+  }
+  // A second call leaves the bank alone.
+  mem.initFromQueries(tf.zeros([2, 4, 4, 2]), new Rng(3));
+  assertEquals(values(mem.bank), items);
+  start.dispose();
+  store.dispose();
+});
+
 Deno.test("addressMemory() 'daad' zeroes every weight below 1/N and keeps the rest", () => {
   const rng = new Rng(4);
   const n = 50;
   const q = tf.tensor2d(rng.normalArray(20 * 16), [20, 16]);
   const m = tf.tensor2d(rng.normalArray(n * 16), [n, 16]);
-  const w = values(addressMemory(q, m, "daad").weights);
+  const w = values(addressMemory(q, m, { addressing: "daad" }).weights);
   const soft = values(tf.softmax(tf.matMul(
     tf.div(q, tf.norm(q, 2, 1, true)),
     tf.div(m, tf.norm(m, 2, 1, true)),
@@ -108,7 +197,7 @@ Deno.test("addressMemory() 'memae' shrinks, renormalises to 1 and reports the en
   const lambda = 0.3;
   const q = tf.tensor2d([[1, 0]]);
   const m = tf.tensor2d([[1, 0], [0, 1], [-1, 0]]);
-  const r = addressMemory(q, m, "memae", lambda);
+  const r = addressMemory(q, m, { addressing: "memae", shrinkThreshold: lambda });
   const z = Math.exp(1) + Math.exp(0) + Math.exp(-1);
   const soft = [Math.exp(1) / z, 1 / z, Math.exp(-1) / z]; // 0.665, 0.245, 0.090
   const shrunk = soft.map((w) => (Math.max(w - lambda, 0) * w) / (Math.abs(w - lambda) + 1e-12));
@@ -128,6 +217,9 @@ Deno.test("BlockMemory: gradients reach the memory items and the input", () => {
     items: 6,
     addressing: "daad",
     shrinkThreshold: 0.0025,
+    temperature: 1,
+    renormalize: false,
+    init: "random" as const,
   });
   const x = tf.variable(tf.tensor4d(rng.normalArray(2 * 4 * 4 * 2), [2, 4, 4, 2]));
   const { grads } = tf.variableGrads(
@@ -149,6 +241,9 @@ Deno.test("BlockMemory handles an all-zero query (ReLU features) with finite gra
     items: 4,
     addressing: "daad",
     shrinkThreshold: 0.0025,
+    temperature: 1,
+    renormalize: false,
+    init: "random" as const,
   });
   const x = tf.variable(tf.zeros([1, 2, 2, 2]));
   const { grads } = tf.variableGrads(() => tf.sum(mem.apply(x as unknown as tf.Tensor4D).output), [
@@ -169,6 +264,9 @@ Deno.test("validateBlockMemoryConfig() names the scale, the map size and the rat
     items: 10,
     addressing: "daad" as const,
     shrinkThreshold: 0,
+    temperature: 1,
+    renormalize: false,
+    init: "random" as const,
   };
   const e = assertThrows(
     () =>
@@ -207,6 +305,9 @@ Deno.test("BlockMemory leaves no tensors behind", async () => {
     items: 8,
     addressing: "memae",
     shrinkThreshold: 0.0025,
+    temperature: 1,
+    renormalize: false,
+    init: "random" as const,
   });
   const x = tf.randomNormal([2, 4, 4, 4]) as tf.Tensor4D;
   await assertNoLeak("memory forward+backward", () => {

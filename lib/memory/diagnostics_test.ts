@@ -3,7 +3,14 @@ import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../../te
 import { useBackend } from "../../tests/tf_helpers.ts";
 import { DaadModel } from "../models/daad/mod.ts";
 import { DEFAULT_DAAD_CONFIG } from "../models/daad/config.ts";
-import { collapseWarning, diagnoseWeights, summarizeMemoryUsage } from "./diagnostics.ts";
+import {
+  bankDrift,
+  collapseWarning,
+  diagnoseWeights,
+  memoryBankReport,
+  summarizeMemoryUsage,
+  uniformWarning,
+} from "./diagnostics.ts";
 
 await useBackend("cpu");
 
@@ -22,6 +29,32 @@ Deno.test("diagnoseWeights() computes usage shares, entropy and active items by 
   assertAlmostEquals(d.usage[1], 0.5 / 1.8, 1e-6);
   assertEquals([d.unused, d.itemsFor90, d.queries], [2, 2, 2]);
   assertAlmostEquals(d.maxEntropy, Math.log(4), 1e-12);
+  // Largest share per query: 0.5 and 1, times N = 4.
+  assertAlmostEquals(d.meanMaxWeightRatio, ((0.5 + 1) / 2) * 4, 1e-6);
+});
+
+Deno.test("bankDrift() measures the relative change and each item's cosine to its start", () => {
+  const start = tf.tensor2d([[1, 0], [0, 2]]);
+  const bank = tf.tensor2d([[1, 1], [0, 2]]);
+  const d = bankDrift(bank, start);
+  // ‖M − M₀‖ = 1, ‖M₀‖ = √5; cosines 1/√2 and 1.
+  assertAlmostEquals(d.relativeChange, 1 / Math.sqrt(5), 1e-6);
+  assertAlmostEquals(d.meanCosineToStart, (Math.SQRT1_2 + 1) / 2, 1e-6);
+  assertEquals(bankDrift(start, start), { relativeChange: 0, meanCosineToStart: 1 });
+  assertThrows(() => bankDrift(bank, tf.zeros([3, 2])), RangeError, "[2,2]");
+});
+
+Deno.test("uniformWarning() fires for near-uniform addressing, not for sparse reads", () => {
+  const n = 40;
+  const uniform = diagnoseWeights("scale 1", tf.tensor2d([Array.from({ length: n }, () => 1 / n)]));
+  const r = memoryBankReport(uniform, { relativeChange: 0.01, meanCosineToStart: 0.99 });
+  assertEquals([r.mean_items_read, r.entropy_ratio, r.max_weight_ratio], [40, 1, 1]);
+  assert(uniformWarning(r)!.includes("near-uniform addressing (40.0 of 40 items"));
+  const sparse = diagnoseWeights("scale 1", tf.tensor2d([[0.7, 0.3, ...new Array(n - 2).fill(0)]]));
+  assertEquals(
+    uniformWarning(memoryBankReport(sparse, { relativeChange: 1, meanCosineToStart: 0.2 })),
+    null,
+  );
 });
 
 Deno.test("collapseWarning() fires when at most 5% of the items carry 90% of the weight", () => {

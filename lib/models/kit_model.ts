@@ -5,6 +5,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { ImageSet } from "../data/image_set.ts";
+import type { MemoryBankReport } from "../memory/diagnostics.ts";
 import type { TrainableModel } from "../train/trainer.ts";
 
 /** Scores of one batch, in evaluation mode. */
@@ -38,6 +39,8 @@ export interface KitModel extends TrainableModel {
    * ranges of R(x) and L(x)), JSON-serialisable; saved in metrics.json.
    */
   calibration?(): unknown;
+  /** Per memory bank: usage, sparsity and drift over `images` (models with memories). */
+  memoryReport?(images: tf.Tensor4D): MemoryBankReport[];
   /** Scores later sets on a saved calibration's scale (predict on a few new images). */
   calibrate?(calibration: unknown): void;
   dispose(): void;

@@ -203,12 +203,7 @@ export class BlockToyMemory {
       `toy${blockSize}`,
       new Rng(deriveSeed(this.options.seed, "block toy", blockSize)),
       { height: size, width: size, channels: 1 },
-      {
-        division: [r, r, 1],
-        items: this.options.items,
-        addressing: "daad",
-        shrinkThreshold: DEFAULT_BLOCK_MEMORY_CONFIG.shrinkThreshold,
-      },
+      { ...DEFAULT_BLOCK_MEMORY_CONFIG, division: [r, r, 1], items: this.options.items },
     );
     this.#adam = new Adam(this.#store.trainableVariables(), { lr: this.options.lr });
   }

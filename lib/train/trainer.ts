@@ -47,6 +47,8 @@ export interface TrainableModel {
   readonly params: ParamStore;
   /** Minimised in this order on every batch (an autoencoder has one; a GAN D then G). */
   readonly objectives: Objective[];
+  /** Non-gradient set-up before each step (e.g. memory items started from the first batch). */
+  beforeStep?(batch: tf.Tensor4D): void;
   /** Non-gradient updates after each step (e.g. MNAD's memory update). */
   afterStep?(batch: tf.Tensor4D): void;
 }
@@ -270,6 +272,7 @@ export async function train(
       const ts = performance.now();
       const losses: Record<string, number> = {};
       try {
+        model.beforeStep?.(batch);
         for (const obj of model.objectives) {
           const r = step(obj, batch);
           for (const [k, v] of Object.entries(r)) {

@@ -6,7 +6,9 @@
 import {
   type Addressing,
   BlockGeometryError,
+  type BlockMemoryConfig,
   type Division,
+  type MemoryInit,
   validateBlockMemoryConfig,
 } from "../../memory/block_memory.ts";
 
@@ -35,8 +37,14 @@ export interface DaadConfig {
   division: Division | null;
   /** `daad` drops weights < 1/N; `memae` uses hard shrinkage + entropy loss. */
   addressing: Addressing;
-  /** MemAE shrinkage threshold λ (official default 0.0025). */
+  /** MemAE shrinkage threshold λ; MemAE recommends 1/N to 3/N. */
   shrinkThreshold: number;
+  /** Softmax temperature τ of the addressing; 1 = eq. 1 as printed. */
+  temperature: number;
+  /** Renormalise the addressing weights after the 1/N drop (`daad` addressing). */
+  renormalize: boolean;
+  /** How memory items start: random, or copied from the first batch's queries. */
+  memoryInit: MemoryInit;
   /** Weight of MemAE's entropy loss (official default 0.0002); 0 disables it. */
   entropyWeight: number;
   /**
@@ -56,7 +64,10 @@ export const DEFAULT_DAAD_CONFIG: Readonly<DaadConfig> = Object.freeze({
   memory: 500,
   division: [8, 8, 1] as Division,
   addressing: "daad" as Addressing,
-  shrinkThreshold: 0.0025,
+  shrinkThreshold: 1 / 500,
+  temperature: 1,
+  renormalize: false,
+  memoryInit: "random" as MemoryInit,
   entropyWeight: 0.0002,
   recLoss: "mse" as "mse" | "l2",
 });
@@ -98,6 +109,19 @@ export function effectiveDivision(config: DaadConfig): Division {
   return [s, s, 1];
 }
 
+/** The block-memory options of every bank of a network. */
+export function memoryConfigOf(config: DaadConfig): BlockMemoryConfig {
+  return {
+    division: effectiveDivision(config),
+    items: config.memory,
+    addressing: config.addressing,
+    shrinkThreshold: config.shrinkThreshold,
+    temperature: config.temperature,
+    renormalize: config.renormalize,
+    init: config.memoryInit,
+  };
+}
+
 /** Feature map of encoder scale `scale` (1..4) after pooling. */
 export function scaleMap(
   config: DaadConfig,
@@ -133,16 +157,10 @@ export function validateDaadConfig(config: DaadConfig): void {
   if (!(config.entropyWeight >= 0)) {
     throw new ConfigError(`entropy weight must be >= 0, got ${config.entropyWeight}`);
   }
-  const division = effectiveDivision(config);
   for (const scale of memoryScales(config.variant)) {
     try {
       validateBlockMemoryConfig(
-        {
-          division,
-          items: config.memory,
-          addressing: config.addressing,
-          shrinkThreshold: config.shrinkThreshold,
-        },
+        memoryConfigOf(config),
         scaleMap(config, scale),
         `memory at scale ${scale} (${2 ** scale}x)`,
       );

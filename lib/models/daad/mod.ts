@@ -5,7 +5,13 @@
  */
 import type { ParamStore } from "../../nn/params.ts";
 import * as tf from "@tensorflow/tfjs";
-import { diagnoseWeights, type MemoryDiagnostics } from "../../memory/diagnostics.ts";
+import {
+  bankDrift,
+  diagnoseWeights,
+  type MemoryBankReport,
+  memoryBankReport,
+  type MemoryDiagnostics,
+} from "../../memory/diagnostics.ts";
 import { Adam, type AdamConfig } from "../../train/adam.ts";
 import type { Objective } from "../../train/trainer.ts";
 import type { KitModel, ScoreOutput } from "../kit_model.ts";
@@ -41,6 +47,11 @@ export class DaadModel implements KitModel {
     }];
   }
 
+  /** Starts memory banks configured with `memoryInit: "queries"` from the first batch. */
+  beforeStep(batch: tf.Tensor4D): void {
+    this.network.initMemories(batch);
+  }
+
   get params(): ParamStore {
     return this.network.params;
   }
@@ -55,16 +66,12 @@ export class DaadModel implements KitModel {
    * (evaluation mode); empty for variants without memory.
    */
   memoryDiagnostics(images: tf.Tensor4D): MemoryDiagnostics[] {
-    const scales = [...this.network.memories.keys()];
-    const weights = tf.tidy(() => {
-      const out = this.network.forward(images, { training: false });
-      return scales.map((s) => out.memoryWeights.get(s)!);
-    });
-    try {
-      return scales.map((s, i) => diagnoseWeights(`scale ${s} (${2 ** s}x)`, weights[i]));
-    } finally {
-      tf.dispose(weights);
-    }
+    return memoryDiagnosticsOf(this.network, images);
+  }
+
+  /** {@linkcode memoryDiagnostics} plus each bank's drift, as metrics.json records them. */
+  memoryReport(images: tf.Tensor4D): MemoryBankReport[] {
+    return memoryReportOf(this.network, images);
   }
 
   score(x: tf.Tensor4D): ScoreOutput {
@@ -78,4 +85,34 @@ export class DaadModel implements KitModel {
     for (const o of this.objectives) o.optimizer.dispose();
     this.network.dispose();
   }
+}
+
+/** Usage diagnostics of every bank of `network` over `images` (evaluation mode). */
+export function memoryDiagnosticsOf(
+  network: DaadNetwork,
+  images: tf.Tensor4D,
+): MemoryDiagnostics[] {
+  const scales = [...network.memories.keys()];
+  const weights = tf.tidy(() => {
+    const out = network.forward(images, { training: false });
+    return scales.map((s) => out.memoryWeights.get(s)!);
+  });
+  try {
+    return scales.map((s, i) => diagnoseWeights(`scale ${s} (${2 ** s}x)`, weights[i]));
+  } finally {
+    tf.dispose(weights);
+  }
+}
+
+/** {@linkcode memoryDiagnosticsOf} with each bank's drift from its start. */
+export function memoryReportOf(network: DaadNetwork, images: tf.Tensor4D): MemoryBankReport[] {
+  const diagnostics = memoryDiagnosticsOf(network, images);
+  return [...network.memories.values()].map((mem, i) => {
+    const start = mem.startItems();
+    try {
+      return memoryBankReport(diagnostics[i], bankDrift(mem.bank as tf.Tensor2D, start));
+    } finally {
+      start.dispose();
+    }
+  });
 }

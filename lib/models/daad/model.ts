@@ -31,11 +31,11 @@ import {
   maxPool2x2,
 } from "../../nn/layers.ts";
 import { ParamStore } from "../../nn/params.ts";
-import { Rng } from "../../util/rng.ts";
+import { deriveSeed, Rng } from "../../util/rng.ts";
 import {
   type DaadConfig,
-  effectiveDivision,
   hasSkips,
+  memoryConfigOf,
   memoryScales,
   scaleMap,
   stageChannels,
@@ -62,6 +62,8 @@ export class DaadNetwork {
   readonly #up: ConvTranspose2x2[] = [];
   readonly #dec: [ConvBnRelu, ConvBnRelu][] = [];
   readonly #head: [ConvBnRelu, ConvBnRelu, Conv2d];
+  readonly #initRng: Rng;
+  #memoriesReady = false;
 
   /** Builds the network with weights drawn from `seed` (same seed, same weights). */
   constructor(config: DaadConfig, seed: number, store?: ParamStore) {
@@ -69,6 +71,7 @@ export class DaadNetwork {
     this.config = { ...config };
     this.params = store ?? new ParamStore(config.variant);
     const rng = new Rng(seed);
+    this.#initRng = new Rng(deriveSeed(seed, "memory init"));
     const ch = stageChannels(config.width);
     const skips = hasSkips(config.variant);
     const p = this.params;
@@ -84,12 +87,7 @@ export class DaadNetwork {
     for (const scale of memoryScales(config.variant)) {
       this.#memory.set(
         scale,
-        new BlockMemory(p, `mem${scale}`, rng, scaleMap(config, scale), {
-          division: effectiveDivision(config),
-          items: config.memory,
-          addressing: config.addressing,
-          shrinkThreshold: config.shrinkThreshold,
-        }),
+        new BlockMemory(p, `mem${scale}`, rng, scaleMap(config, scale), memoryConfigOf(config)),
       );
     }
     this.#bottleneck = [
@@ -119,30 +117,55 @@ export class DaadNetwork {
     return this.#memory;
   }
 
-  /** Reconstructs `x` [B, size, size, channels]. */
-  forward(x: tf.Tensor4D, mode: ForwardMode): DaadOutput {
+  /**
+   * The encoder: the four pooled maps f_1..f_4, [B, s/2^k, s/2^k, ch[k-1]] for k = 1..4
+   * (enc_{k-3} in Table 2). Each stage reads the previous pooled map, not its memory.
+   */
+  encode(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D[] {
     const { size, channels } = this.config;
     const [, h, w, c] = x.shape;
     if (h !== size || w !== size || c !== channels) {
       throw new Error(`network expects [B, ${size}, ${size}, ${channels}] input, got [${x.shape}]`);
     }
+    const maps: tf.Tensor4D[] = [];
+    let f = x;
+    for (const [c1, c2] of this.#enc) {
+      f = maxPool2x2(c2.apply(c1.apply(f, mode), mode));
+      maps.push(f);
+    }
+    return maps;
+  }
+
+  /**
+   * Starts every bank configured with `memoryInit: "queries"` from the queries of the
+   * batch `x` (call before the first training step; a no-op once the banks are set,
+   * also after a checkpoint restored them).
+   */
+  initMemories(x: tf.Tensor4D): void {
+    if (this.#memoriesReady) return;
+    const waiting = [...this.#memory].filter(([, m]) => m.needsInit);
+    if (waiting.length > 0) {
+      tf.tidy(() => {
+        const maps = this.encode(x, { training: true });
+        for (const [scale, mem] of waiting) mem.initFromQueries(maps[scale - 1], this.#initRng);
+      });
+    }
+    this.#memoriesReady = true;
+  }
+
+  /** Reconstructs `x` [B, size, size, channels]. */
+  forward(x: tf.Tensor4D, mode: ForwardMode): DaadOutput {
     const memoryWeights = new Map<number, tf.Tensor2D>();
     const entropies: tf.Scalar[] = [];
-    const skips: tf.Tensor4D[] = [];
-    let f = x;
-    for (let i = 0; i < 4; i++) {
-      const [c1, c2] = this.#enc[i];
-      f = maxPool2x2(c2.apply(c1.apply(f, mode), mode));
+    // Skips: the memory's output m_k where scale k has a memory, else f_k itself.
+    const skips = this.encode(x, mode).map((f, i) => {
       const mem = this.#memory.get(i + 1);
-      if (mem == null) {
-        skips.push(f);
-      } else {
-        const m = mem.apply(f);
-        memoryWeights.set(i + 1, m.weights);
-        if (m.entropy != null) entropies.push(m.entropy);
-        skips.push(m.output);
-      }
-    }
+      if (mem == null) return f;
+      const m = mem.apply(f);
+      memoryWeights.set(i + 1, m.weights);
+      if (m.entropy != null) entropies.push(m.entropy);
+      return m.output;
+    });
     // The bottleneck reads the 16x scale after its memory (m4 in Table 2).
     let y = this.#bottleneck[1].apply(this.#bottleneck[0].apply(skips[3], mode), mode);
     const withSkips = hasSkips(this.config.variant);

@@ -129,6 +129,9 @@ export function generatorConfig(c: DaadPlusConfig): DaadConfig {
     division: c.division,
     addressing: c.addressing,
     shrinkThreshold: c.shrinkThreshold,
+    temperature: c.temperature,
+    renormalize: c.renormalize,
+    memoryInit: c.memoryInit,
     entropyWeight: c.entropyWeight,
     recLoss: c.recLoss,
   };

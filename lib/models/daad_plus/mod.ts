@@ -29,6 +29,8 @@ import type { ImageSet } from "../../data/image_set.ts";
 import { Adam, type AdamConfig } from "../../train/adam.ts";
 import type { Objective } from "../../train/trainer.ts";
 import { errorMap } from "../daad/score.ts";
+import { memoryReportOf } from "../daad/mod.ts";
+import type { MemoryBankReport } from "../../memory/diagnostics.ts";
 import type { KitModel, ScoreOutput } from "../kit_model.ts";
 import { type DaadPlusConfig, DEFAULT_DAAD_PLUS_ADAM } from "./config.ts";
 import { DaadPlusNetwork } from "./model.ts";
@@ -53,6 +55,16 @@ export class DaadPlusModel implements KitModel {
   scoreRanges: { rec?: ScoreRange; ali?: ScoreRange } | null = null;
   /** The ranges of R(x) and L(x) over the set last given to {@linkcode finalizeScores}. */
   lastScoreRanges: { rec?: ScoreRange; ali?: ScoreRange } | null = null;
+
+  /** Starts generator memory banks configured with `memoryInit: "queries"`. */
+  beforeStep(batch: tf.Tensor4D): void {
+    this.network.generator.initMemories(batch);
+  }
+
+  /** The generator's memory banks, as metrics.json records them. */
+  memoryReport(images: tf.Tensor4D): MemoryBankReport[] {
+    return memoryReportOf(this.network.generator, images);
+  }
 
   /** {@linkcode lastScoreRanges}, for metrics.json. */
   calibration(): unknown {
