@@ -83,6 +83,8 @@ export interface RunConfig {
   memInit: MemoryInit | null;
   /** MemAE's shrink threshold λ; null = 1/N (MemAE recommends 1/N to 3/N). */
   shrink: number | null;
+  /** Weight of the memory compactness loss; null = the model's default. */
+  compactness: number | null;
   /** Eq. 1 as printed (τ = 1, random items, no renormalisation), whatever the defaults. */
   eq1: boolean;
 }
@@ -116,6 +118,7 @@ export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze({
   renorm: null,
   memInit: null,
   shrink: null,
+  compactness: null,
   eq1: false,
 } as RunConfig);
 
@@ -285,16 +288,22 @@ export function validateRunConfig(c: RunConfig): void {
   if (c.temperature != null && !(c.temperature > 0 && Number.isFinite(c.temperature))) {
     throw flag("temperature", c.temperature, "a positive number");
   }
+  if (c.compactness != null && !(c.compactness >= 0 && Number.isFinite(c.compactness))) {
+    throw flag("compactness", c.compactness, "a weight >= 0");
+  }
   if (c.shrink != null && !(c.shrink >= 0 && c.shrink < 1)) {
     throw flag("shrink", c.shrink, "a threshold in [0, 1)");
   }
   if (c.memInit != null && c.memInit !== "random" && c.memInit !== "queries") {
     throw flag("mem-init", c.memInit, "random|queries");
   }
-  if (c.eq1 && (c.temperature != null || c.renorm != null || c.memInit != null)) {
+  if (
+    c.eq1 && (c.temperature != null || c.renorm != null || c.memInit != null ||
+      c.compactness != null)
+  ) {
     throw new ConfigError(
-      "--eq1 fixes τ = 1, random items and no renormalisation; drop --temperature, --renorm " +
-        "and --mem-init",
+      "--eq1 fixes τ = 1, random items, no renormalisation and no compactness loss; drop " +
+        "--temperature, --renorm, --mem-init and --compactness",
     );
   }
   if (c.normal != null && c.normal !== "all") {
@@ -350,14 +359,31 @@ export function daadPlusConfigFor(c: RunConfig, channels: number): DaadPlusConfi
  * The kit's memory defaults for DAAD's block memory, chosen from the ablation in
  * docs/memory.md; `--eq1` gives eq. 1 as printed instead.
  */
-export const KIT_MEMORY_DEFAULTS: Readonly<
-  { temperature: number; renormalize: boolean; memoryInit: MemoryInit }
-> = Object.freeze({ temperature: 1, renormalize: false, memoryInit: "random" as MemoryInit });
+export const KIT_MEMORY_DEFAULTS: Readonly<MemoryOptions> = Object.freeze({
+  temperature: 1,
+  renormalize: false,
+  memoryInit: "random" as MemoryInit,
+  compactnessWeight: 0,
+});
 
-/** Eq. 1 as printed: cosine softmax without temperature, random items, no renormalisation. */
-export const EQ1_MEMORY: Readonly<
-  { temperature: number; renormalize: boolean; memoryInit: MemoryInit }
-> = Object.freeze({ temperature: 1, renormalize: false, memoryInit: "random" as MemoryInit });
+/**
+ * Eq. 1 as printed: cosine softmax without temperature, random items, no
+ * renormalisation, and the paper's loss (no compactness term).
+ */
+export const EQ1_MEMORY: Readonly<MemoryOptions> = Object.freeze({
+  temperature: 1,
+  renormalize: false,
+  memoryInit: "random" as MemoryInit,
+  compactnessWeight: 0,
+});
+
+/** The memory options a run chooses for the DAAD family. */
+export interface MemoryOptions {
+  temperature: number;
+  renormalize: boolean;
+  memoryInit: MemoryInit;
+  compactnessWeight: number;
+}
 
 /** The network configuration of a DAAD-family run with `channels` input channels. */
 export function daadConfigFor(c: RunConfig, channels: number): DaadConfig {
@@ -377,6 +403,7 @@ export function daadConfigFor(c: RunConfig, channels: number): DaadConfig {
     temperature: c.temperature ?? base.temperature,
     renormalize: c.renorm ?? base.renormalize,
     memoryInit: c.memInit ?? base.memoryInit,
+    compactnessWeight: c.compactness ?? base.compactnessWeight,
     entropyWeight: variant === "memae" ? 0.0002 : 0,
     recLoss: c.recLoss,
   };

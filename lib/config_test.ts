@@ -74,6 +74,8 @@ Deno.test("daadConfigFor() uses the kit's memory defaults, and --eq1 gives eq. 1
     1,
   );
   assertEquals([flags.temperature, flags.renormalize, flags.memoryInit], [0.2, true, "queries"]);
+  assertEquals(daadConfigFor({ ...c, compactness: 0.5 }, 1).compactnessWeight, 0.5);
+  assertEquals(printed.compactnessWeight, 0);
   assertThrows(
     () => resolveRunConfig({ data: "mnist", eq1: true, temperature: 0.5 }),
     ConfigError,

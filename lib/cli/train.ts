@@ -107,6 +107,11 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     min: 0,
     help: "MemAE's shrink threshold λ (default 1/N; MemAE recommends 1/N to 3/N).",
   },
+  compactness: {
+    type: "float",
+    min: 0,
+    help: "Weight of the memory compactness loss mean((q − nearest item)²) (paper: none).",
+  },
   eq1: { type: "bool", help: "Memory addressing as eq. 1 is printed (τ 1, random items)." },
   threads: THREADS_FLAG,
 };

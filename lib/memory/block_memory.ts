@@ -262,6 +262,27 @@ export interface BlockMemoryOutput {
   weights: tf.Tensor2D;
   /** Mean addressing entropy (`memae` addressing only). */
   entropy: tf.Scalar | null;
+  /**
+   * Compactness: the mean squared distance per feature between each query and the item
+   * it weighs most, mean((q − m_k*)²). Pulls items towards the queries that read them (as
+   * k-means moves a centre) and queries towards their item (MNAD's compactness loss).
+   */
+  compactness: tf.Scalar;
+}
+
+/** Mean over queries and features of (q − m_k*)², k* = the item of largest weight. */
+export function compactnessLoss(
+  queries: tf.Tensor2D,
+  memory: tf.Tensor2D,
+  weights: tf.Tensor2D,
+): tf.Scalar {
+  return tf.tidy(() => {
+    // The choice of item carries no gradient; the distance does, to query and item. A
+    // one-hot matmul rather than a gather: gather's gradient has no wasm kernel.
+    const pick = tf.oneHot(tf.argMax(weights, 1) as tf.Tensor1D, memory.shape[0]).toFloat();
+    const nearest = tf.matMul(pick, memory);
+    return tf.mean(tf.squaredDifference(queries, nearest));
+  });
 }
 
 /** One memory bank for one scale: divide, address, assemble. */
@@ -349,6 +370,7 @@ export class BlockMemory {
         output: assembleBlocks(r.read, f.shape, this.config.division),
         weights: r.weights,
         entropy: r.entropy,
+        compactness: compactnessLoss(q, this.bank as tf.Tensor2D, r.weights),
       };
     });
   }

@@ -8,6 +8,7 @@ import {
   assembleBlocks,
   BlockGeometryError,
   BlockMemory,
+  compactnessLoss,
   divideBlocks,
   type Division,
   validateBlockMemoryConfig,
@@ -323,4 +324,21 @@ Deno.test("BlockMemory leaves no tensors behind", async () => {
   });
   x.dispose();
   store.dispose();
+});
+
+Deno.test("compactnessLoss() is the mean squared distance to the item of largest weight, by hand", () => {
+  const q = tf.tensor2d([[1, 2], [3, -1]]);
+  const m = tf.tensor2d([[0, 0], [1, 1], [4, 0]]);
+  const w = tf.tensor2d([[0.2, 0.7, 0.1], [0.1, 0.3, 0.6]]); // items 1 and 2
+  const c = compactnessLoss(q, m, w);
+  // ((1-1)² + (2-1)² + (3-4)² + (-1-0)²) / 4 = 3 / 4.
+  assertAlmostEquals(c.dataSync()[0], 0.75, 1e-6);
+  // Its gradient pulls only the chosen items: item 0 gets none.
+  const mv = tf.variable(m);
+  const { grads } = tf.variableGrads(() => compactnessLoss(q, mv as tf.Tensor2D, w), [mv]);
+  const g = values(grads[mv.name]);
+  assertEquals(g.slice(0, 2), [0, 0]);
+  // d/dm1 = -2(q0 - m1) / 4 = [0, -0.5]; d/dm2 = -2(q1 - m2) / 4 = [0.5, 0.5].
+  [0, -0.5, 0.5, 0.5].forEach((v, i) => assertAlmostEquals(g[2 + i], v, 1e-6));
+  mv.dispose();
 });

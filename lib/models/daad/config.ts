@@ -45,6 +45,8 @@ export interface DaadConfig {
   renormalize: boolean;
   /** How memory items start: random, or copied from the first batch's queries. */
   memoryInit: MemoryInit;
+  /** Weight of the banks' compactness loss (0 = the paper's loss, reconstruction only). */
+  compactnessWeight: number;
   /** Weight of MemAE's entropy loss (official default 0.0002); 0 disables it. */
   entropyWeight: number;
   /**
@@ -68,6 +70,7 @@ export const DEFAULT_DAAD_CONFIG: Readonly<DaadConfig> = Object.freeze({
   temperature: 1,
   renormalize: false,
   memoryInit: "random" as MemoryInit,
+  compactnessWeight: 0,
   entropyWeight: 0.0002,
   recLoss: "mse" as "mse" | "l2",
 });
@@ -153,6 +156,9 @@ export function validateDaadConfig(config: DaadConfig): void {
   int("memory", config.memory, 1);
   if (config.recLoss !== "mse" && config.recLoss !== "l2") {
     throw new ConfigError(`reconstruction loss must be mse or l2, got '${config.recLoss}'`);
+  }
+  if (!(config.compactnessWeight >= 0 && Number.isFinite(config.compactnessWeight))) {
+    throw new ConfigError(`compactness weight must be >= 0, got ${config.compactnessWeight}`);
   }
   if (!(config.entropyWeight >= 0)) {
     throw new ConfigError(`entropy weight must be >= 0, got ${config.entropyWeight}`);

@@ -31,19 +31,29 @@ export interface DaadLossTerms {
 }
 
 /**
- * L = L_rec + α·E(ŵ) (α = entropy weight; the entropy term exists for MemAE addressing
- * only). L_rec is the mean squared error or, with `recLoss` "l2", eq. 4's per-image norm.
+ * L = L_rec + α·E(ŵ) + β·C (α = entropy weight, for MemAE addressing; β = compactness
+ * weight, C = the banks' mean compactness). L_rec is the mean squared error or, with
+ * `recLoss` "l2", eq. 4's per-image norm.
  */
 export function daadLoss(
   x: tf.Tensor4D,
   out: DaadOutput,
   entropyWeight: number,
   recLoss: "mse" | "l2" = "mse",
+  compactnessWeight = 0,
 ): DaadLossTerms {
   const rec = recLoss === "l2"
     ? reconstructionNormLoss(x, out.reconstruction)
     : reconstructionLoss(x, out.reconstruction);
-  if (out.entropy == null || entropyWeight === 0) return { total: rec, parts: { rec } };
-  const total = tf.add(rec, tf.mul(out.entropy, entropyWeight)) as tf.Scalar;
-  return { total, parts: { rec, entropy: out.entropy } };
+  const parts: Record<string, tf.Scalar> = { rec };
+  let total = rec;
+  if (out.entropy != null && entropyWeight !== 0) {
+    parts.entropy = out.entropy;
+    total = tf.add(total, tf.mul(out.entropy, entropyWeight));
+  }
+  if (out.compactness != null && compactnessWeight !== 0) {
+    parts.compactness = out.compactness;
+    total = tf.add(total, tf.mul(out.compactness, compactnessWeight));
+  }
+  return { total, parts };
 }

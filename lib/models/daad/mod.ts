@@ -43,6 +43,7 @@ export class DaadModel implements KitModel {
           this.network.forward(batch, { training: true }),
           config.entropyWeight,
           config.recLoss,
+          config.compactnessWeight,
         ),
     }];
   }

@@ -50,6 +50,8 @@ export interface DaadOutput {
   memoryWeights: Map<number, tf.Tensor2D>;
   /** Sum over scales of the mean addressing entropy (MemAE addressing only). */
   entropy: tf.Scalar | null;
+  /** Mean over scales of each bank's compactness (null without memory). */
+  compactness: tf.Scalar | null;
 }
 
 /** The encoder/decoder with optional skips and block-wise memories. */
@@ -157,6 +159,7 @@ export class DaadNetwork {
   forward(x: tf.Tensor4D, mode: ForwardMode): DaadOutput {
     const memoryWeights = new Map<number, tf.Tensor2D>();
     const entropies: tf.Scalar[] = [];
+    const compact: tf.Scalar[] = [];
     // Skips: the memory's output m_k where scale k has a memory, else f_k itself.
     const skips = this.encode(x, mode).map((f, i) => {
       const mem = this.#memory.get(i + 1);
@@ -164,6 +167,7 @@ export class DaadNetwork {
       const m = mem.apply(f);
       memoryWeights.set(i + 1, m.weights);
       if (m.entropy != null) entropies.push(m.entropy);
+      compact.push(m.compactness);
       return m.output;
     });
     // The bottleneck reads the 16x scale after its memory (m4 in Table 2).
@@ -179,7 +183,10 @@ export class DaadNetwork {
     const [h1, h2, out] = this.#head;
     const reconstruction = out.apply(h2.apply(h1.apply(up, mode), mode));
     const entropy = entropies.length === 0 ? null : tf.addN(entropies) as tf.Scalar;
-    return { reconstruction, memoryWeights, entropy };
+    const compactness = compact.length === 0
+      ? null
+      : tf.div(tf.addN(compact), compact.length) as tf.Scalar;
+    return { reconstruction, memoryWeights, entropy, compactness };
   }
 
   /** Frees every weight. */
