@@ -7,8 +7,10 @@ import { train } from "../../train/trainer.ts";
 import { Rng } from "../../util/rng.ts";
 import {
   combineScores,
+  compactnessLoss,
   cosineLr,
   DEFAULT_MNAD_CONFIG,
+  featureDistance,
   type MnadConfig,
   MnadConfigError,
   mnadConfigFromSamples,
@@ -78,6 +80,12 @@ Deno.test("validateMnadConfig() names the bad field and value", () => {
     MnadConfigError,
     "'sometimes'",
   );
+  assertThrows(
+    () => validateMnadConfig({ ...tiny("recon"), variant: "code" as "paper" }),
+    MnadConfigError,
+    "unknown MNAD variant 'code' (paper, official)",
+  );
+  assertThrows(() => mnadDefaults("recon", "code" as "paper"), MnadConfigError, "'code'");
 });
 
 Deno.test("the query map is [B, s/8, s/8, 8w] and unit norm at every position", () => {
@@ -198,6 +206,41 @@ Deno.test("afterStep() applies eq. 3-5 with the queries of the training forward"
   const got = values(model.items), w = values(want);
   for (let i = 0; i < w.length; i++) assertAlmostEquals(got[i], w[i], 1e-5);
   model.dispose();
+});
+
+Deno.test("the official variant reaches the items, the update, the loss and the score", () => {
+  const config = { ...mnadDefaults("recon", "official"), size: 16, width: 2, items: 4 };
+  assertEquals(config.variant, "official");
+  const model = new MnadModel(config, 3);
+  const paper = new MnadModel(tiny("recon"), 3);
+  assert(values(model.items).every((v) => v >= 0), "items start in the positive orthant");
+  // Same seed, same network weights: the item draws keep the random stream aligned.
+  assertEquals(values(model.params.get("out.w")), values(paper.params.get("out.w")));
+  const x = sample(6, [2, 16, 16, 1]);
+  const items0 = tf.clone(model.items);
+  const queries = tf.tidy(() => tf.clone(model.forward(x, true).queries));
+  const terms = tf.tidy(() => {
+    const t = model.objectives[0].loss(x);
+    return [t.parts.compact.dataSync()[0], t.parts.rec.dataSync()[0]];
+  });
+  assertAlmostEquals(terms[0], values(compactnessLoss(queries, items0, "mse"))[0], 1e-6);
+  model.afterStep(x);
+  const want = values(updateMemory(queries, items0, "all")), got = values(model.items);
+  for (let i = 0; i < want.length; i++) assertAlmostEquals(got[i], want[i], 1e-5);
+  // D is the mean squared error to the nearest test-time item, frame by frame.
+  const out = model.score(tf.slice(x, [0, 0, 0, 0], [1, 16, 16, 1]) as tf.Tensor4D);
+  const q0 = tf.tidy(() =>
+    model.network.encode(tf.slice(x, [0, 0, 0, 0], [1, 16, 16, 1]) as tf.Tensor4D, {
+      training: false,
+    }).query.reshape([4, 16])
+  ) as tf.Tensor2D;
+  assertAlmostEquals(
+    values(out.components!.distance)[0],
+    values(featureDistance(q0, model.items, 1, "mse"))[0],
+    1e-6,
+  );
+  disposeScore(out);
+  [model, paper].forEach((m) => m.dispose());
 });
 
 Deno.test("test-time update: γ = 0 keeps the memory, γ = 1e9 updates frame after frame", () => {
