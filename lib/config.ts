@@ -26,6 +26,7 @@ import {
   TABLE5_ROWS,
   type Table5Row,
 } from "./models/daad_plus/config.ts";
+import { DEFAULT_MNAD_VARIANT, MNAD_VARIANTS, type MnadVariant } from "./models/mnad/config.ts";
 
 /** Every model `--model` accepts. */
 export const MODEL_NAMES = ["ae", "ae-skip", "memae", "daad", "daad-plus", "mnad"] as const;
@@ -75,6 +76,8 @@ export interface RunConfig {
   table5: Table5Row | null;
   /** DAAD family's reconstruction loss: mean squared error or eq. 4's per-image L2 norm. */
   recLoss: "mse" | "l2";
+  /** MNAD as the paper writes it or as the official code runs it; null for other models. */
+  mnadVariant: MnadVariant | null;
 }
 
 /** The values used when neither a preset nor a flag sets them. */
@@ -102,6 +105,7 @@ export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze({
   generator: null,
   table5: null,
   recLoss: "mse",
+  mnadVariant: null,
 } as RunConfig);
 
 /**
@@ -259,6 +263,14 @@ export function validateRunConfig(c: RunConfig): void {
       throw flag("table5", c.table5, TABLE5_ROWS.join("|"));
     }
   }
+  if (c.mnadVariant != null) {
+    if (c.model !== "mnad") {
+      throw new ConfigError(`--mnad-variant selects MNAD's reading; --model ${c.model} has none`);
+    }
+    if (!(MNAD_VARIANTS as readonly string[]).includes(c.mnadVariant)) {
+      throw flag("mnad-variant", c.mnadVariant, MNAD_VARIANTS.join("|"));
+    }
+  }
   if (c.normal != null && c.normal !== "all") {
     if (!Number.isInteger(c.normal) || c.normal < 0 || c.normal > 9) {
       throw flag("normal", c.normal, "a class 0..9 or 'all'");
@@ -292,6 +304,7 @@ export function resolveRunConfig(flags: Partial<RunConfig>): RunConfig {
     ...mnadLr,
     ...plus,
     task,
+    mnadVariant: model === "mnad" ? DEFAULT_MNAD_VARIANT : null,
     ...given,
   } as RunConfig;
   validateRunConfig(config);

@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows } from "../tests/assert.ts";
 import { daadConfigFor, resolveRunConfig } from "./config.ts";
 import { ConfigError } from "./models/daad/config.ts";
+import { mnadConfigFor } from "./models/mod.ts";
 
 Deno.test("resolveRunConfig() takes the paper's settings for mvtec (§4.1, supplement Table 2)", () => {
   const c = resolveRunConfig({ data: "mvtec", category: "bottle" });
@@ -47,4 +48,31 @@ Deno.test("validateRunConfig() names the flag and the value", () => {
   );
   assertThrows(() => resolveRunConfig({ lr: -1 }), ConfigError, "--lr");
   assertThrows(() => resolveRunConfig({ division: [8, 0, 1] }), ConfigError, "--division");
+});
+
+Deno.test("resolveRunConfig() records MNAD's variant, and only MNAD takes one", () => {
+  const paper = resolveRunConfig({ model: "mnad", data: "video" });
+  assertEquals(paper.mnadVariant, "paper");
+  const official = resolveRunConfig({ model: "mnad", data: "video", mnadVariant: "official" });
+  assertEquals(official.mnadVariant, "official");
+  const m = mnadConfigFor(official, 5);
+  assertEquals(
+    [m.variant, m.updateMax, m.compactness, m.featureDistance, m.readGradient, m.itemInit],
+    ["official", "all", "mse", "mse", false, "uniform"],
+  );
+  assertEquals(m.regularError, "channel-squared");
+  // A run recorded before the flag existed has no field: it was trained as the paper reads.
+  const { mnadVariant: _, ...old } = paper;
+  assertEquals(mnadConfigFor(old as typeof paper, 5).variant, "paper");
+  assertEquals(resolveRunConfig({ model: "daad" }).mnadVariant, null);
+  assertThrows(
+    () => resolveRunConfig({ model: "daad", mnadVariant: "official" }),
+    ConfigError,
+    "--mnad-variant selects MNAD's reading; --model daad has none",
+  );
+  assertThrows(
+    () => resolveRunConfig({ model: "mnad", mnadVariant: "code" as "paper" }),
+    ConfigError,
+    "--mnad-variant expects paper|official",
+  );
 });

@@ -14,6 +14,7 @@ import { RunDir } from "../train/run_dir.ts";
 import { tableToMarkdown } from "../eval/table.ts";
 import { DAAD_VARIANTS } from "../models/daad/config.ts";
 import { TABLE5_ROWS } from "../models/daad_plus/config.ts";
+import { MNAD_VARIANTS } from "../models/mnad/config.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
 import {
   BACKEND_FLAG,
@@ -79,6 +80,12 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     help: "MNAD on video: frame reconstruction or prediction (default pred).",
   },
   "max-train": { type: "int", min: 1, help: "Train on at most N images (quick checks)." },
+  "mnad-variant": {
+    type: "enum",
+    choices: MNAD_VARIANTS,
+    help: "MNAD as the paper writes it or as the official code runs it (default paper; " +
+      "docs/mnad-variants.md).",
+  },
   threads: THREADS_FLAG,
 };
 
