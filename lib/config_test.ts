@@ -2,6 +2,7 @@ import { assertEquals, assertThrows } from "../tests/assert.ts";
 import { daadConfigFor, resolveRunConfig } from "./config.ts";
 import { ConfigError } from "./models/daad/config.ts";
 import { mnadConfigFor } from "./models/mod.ts";
+import { readRunRecord } from "./run.ts";
 
 Deno.test("resolveRunConfig() takes the paper's settings for mvtec (§4.1, supplement Table 2)", () => {
   const c = resolveRunConfig({ data: "mvtec", category: "bottle" });
@@ -51,8 +52,10 @@ Deno.test("validateRunConfig() names the flag and the value", () => {
 });
 
 Deno.test("resolveRunConfig() records MNAD's variant, and only MNAD takes one", () => {
-  const paper = resolveRunConfig({ model: "mnad", data: "video" });
-  assertEquals(paper.mnadVariant, "paper");
+  const byDefault = resolveRunConfig({ model: "mnad", data: "video" });
+  assertEquals(byDefault.mnadVariant, "official");
+  const paper = resolveRunConfig({ model: "mnad", data: "video", mnadVariant: "paper" });
+  assertEquals(mnadConfigFor(paper, 5).compactness, "distance");
   const official = resolveRunConfig({ model: "mnad", data: "video", mnadVariant: "official" });
   assertEquals(official.mnadVariant, "official");
   const m = mnadConfigFor(official, 5);
@@ -75,4 +78,12 @@ Deno.test("resolveRunConfig() records MNAD's variant, and only MNAD takes one", 
     ConfigError,
     "--mnad-variant expects paper|official",
   );
+});
+
+Deno.test("readRunRecord() reads an MNAD run recorded before --mnad-variant as the paper's", async () => {
+  const dir = await Deno.makeTempDir();
+  const { mnadVariant: _, ...config } = resolveRunConfig({ model: "mnad", data: "video" });
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ config }));
+  assertEquals((await readRunRecord(dir)).config.mnadVariant, "paper");
+  await Deno.remove(dir, { recursive: true });
 });

@@ -220,6 +220,8 @@ export async function readRunRecord(path: string): Promise<RunRecord> {
   if (record == null || record.config == null) {
     throw new RunDirError(`${path} is not a run folder of this kit (no config.json)`);
   }
+  // MNAD runs recorded before --mnad-variant existed were trained by the paper reading.
+  if (record.config.model === "mnad") record.config.mnadVariant ??= "paper";
   return record;
 }
 

@@ -83,7 +83,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   "mnad-variant": {
     type: "enum",
     choices: MNAD_VARIANTS,
-    help: "MNAD as the paper writes it or as the official code runs it (default paper; " +
+    help: "MNAD as the paper writes it or as the official code runs it (default official; " +
       "docs/mnad-variants.md).",
   },
   threads: THREADS_FLAG,

@@ -11,6 +11,7 @@ import {
   cosineLr,
   DEFAULT_MNAD_CONFIG,
   featureDistance,
+  MNAD_VARIANT_READINGS,
   type MnadConfig,
   MnadConfigError,
   mnadConfigFromSamples,
@@ -24,8 +25,9 @@ import {
 
 await useBackend("cpu");
 
+// The paper reading unless a test says otherwise: its expectations are written by hand.
 const tiny = (task: "recon" | "pred", over: Partial<MnadConfig> = {}): MnadConfig => ({
-  ...mnadDefaults(task),
+  ...mnadDefaults(task, "paper"),
   size: 16,
   width: 2,
   items: 4,
@@ -49,7 +51,12 @@ Deno.test("mnadDefaults() gives the paper's §4.1 values per task", () => {
     [0.1, 0.1, 0.6, 1, 0.01, 2e-4],
   );
   assertEquals([p.size, p.width, p.items, p.inputFrames], [256, 64, 10, 4]);
-  assertEquals(DEFAULT_MNAD_CONFIG.task, "pred");
+  assertEquals([DEFAULT_MNAD_CONFIG.task, DEFAULT_MNAD_CONFIG.variant], ["pred", "official"]);
+  assertEquals([r.variant, r.compactness, mnadDefaults("recon", "paper").compactness], [
+    "official",
+    "mse",
+    "distance",
+  ]);
   validateMnadConfig(r);
   validateMnadConfig(p);
 });
@@ -164,30 +171,34 @@ Deno.test("gradients reach encoder and decoder, never the memory items", () => {
   }
 });
 
-Deno.test("training steps with the memory update leak no tensor and keep items unit norm", async () => {
-  const model = new MnadModel(tiny("pred"), 2, { lr: 1e-3 });
-  const obj = model.objectives[0];
-  const x = sample(5, [2, 16, 16, 5]);
-  const step = () => {
-    tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => obj.loss(x).total, obj.optimizer.variables);
-      obj.optimizer.apply(grads);
+for (const variant of ["paper", "official"] as const) {
+  Deno.test(`${variant}: training steps and scoring leak no tensor, items stay unit norm`, async () => {
+    const model = new MnadModel({ ...tiny("pred"), ...MNAD_VARIANT_READINGS[variant] }, 2, {
+      lr: 1e-3,
     });
-    model.afterStep(x);
-  };
-  const before = values(model.items);
-  step(); // warm-up
-  await assertNoLeak("5 training steps", () => {
-    for (let i = 0; i < 5; i++) step();
+    const obj = model.objectives[0];
+    const x = sample(5, [2, 16, 16, 5]);
+    const step = () => {
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => obj.loss(x).total, obj.optimizer.variables);
+        obj.optimizer.apply(grads);
+      });
+      model.afterStep(x);
+    };
+    const before = values(model.items);
+    step(); // warm-up
+    await assertNoLeak("5 training steps", () => {
+      for (let i = 0; i < 5; i++) step();
+    });
+    await assertNoLeak("3 scoring calls", () => {
+      for (let i = 0; i < 3; i++) disposeScore(model.score(x));
+    });
+    assert(values(model.items).some((v, i) => v !== before[i]), "afterStep updates the items");
+    for (const n of values(tf.norm(model.items, 2, 1))) assertAlmostEquals(n, 1, 1e-5);
+    x.dispose();
+    model.dispose();
   });
-  await assertNoLeak("3 scoring calls", () => {
-    for (let i = 0; i < 3; i++) disposeScore(model.score(x));
-  });
-  assert(values(model.items).some((v, i) => v !== before[i]), "afterStep updates the items");
-  for (const n of values(tf.norm(model.items, 2, 1))) assertAlmostEquals(n, 1, 1e-5);
-  x.dispose();
-  model.dispose();
-});
+}
 
 Deno.test("afterStep() applies eq. 3-5 with the queries of the training forward", () => {
   const model = new MnadModel(tiny("recon"), 3);
