@@ -26,6 +26,7 @@ import {
   TABLE5_ROWS,
   type Table5Row,
 } from "./models/daad_plus/config.ts";
+import { DEFAULT_MNAD_VARIANT, MNAD_VARIANTS, type MnadVariant } from "./models/mnad/config.ts";
 
 /** Every model `--model` accepts. */
 export const MODEL_NAMES = ["ae", "ae-skip", "memae", "daad", "daad-plus", "mnad"] as const;
@@ -87,6 +88,8 @@ export interface RunConfig {
   compactness: number | null;
   /** Eq. 1 as printed (τ = 1, random items, no renormalisation), whatever the defaults. */
   eq1: boolean;
+  /** MNAD as the paper writes it or as the official code runs it; null for other models. */
+  mnadVariant: MnadVariant | null;
 }
 
 /** The values used when neither a preset nor a flag sets them. */
@@ -120,6 +123,7 @@ export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze({
   shrink: null,
   compactness: null,
   eq1: false,
+  mnadVariant: null,
 } as RunConfig);
 
 /**
@@ -306,6 +310,14 @@ export function validateRunConfig(c: RunConfig): void {
         "--temperature, --renorm, --mem-init and --compactness",
     );
   }
+  if (c.mnadVariant != null) {
+    if (c.model !== "mnad") {
+      throw new ConfigError(`--mnad-variant selects MNAD's reading; --model ${c.model} has none`);
+    }
+    if (!(MNAD_VARIANTS as readonly string[]).includes(c.mnadVariant)) {
+      throw flag("mnad-variant", c.mnadVariant, MNAD_VARIANTS.join("|"));
+    }
+  }
   if (c.normal != null && c.normal !== "all") {
     if (!Number.isInteger(c.normal) || c.normal < 0 || c.normal > 9) {
       throw flag("normal", c.normal, "a class 0..9 or 'all'");
@@ -339,6 +351,7 @@ export function resolveRunConfig(flags: Partial<RunConfig>): RunConfig {
     ...mnadLr,
     ...plus,
     task,
+    mnadVariant: model === "mnad" ? DEFAULT_MNAD_VARIANT : null,
     ...given,
   } as RunConfig;
   validateRunConfig(config);

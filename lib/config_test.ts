@@ -1,6 +1,8 @@
 import { assertEquals, assertThrows } from "../tests/assert.ts";
 import { daadConfigFor, KIT_MEMORY_DEFAULTS, resolveRunConfig } from "./config.ts";
 import { ConfigError } from "./models/daad/config.ts";
+import { mnadConfigFor } from "./models/mod.ts";
+import { readRunRecord } from "./run.ts";
 
 Deno.test("resolveRunConfig() takes the paper's settings for mvtec (§4.1, supplement Table 2)", () => {
   const c = resolveRunConfig({ data: "mvtec", category: "bottle" });
@@ -82,4 +84,41 @@ Deno.test("daadConfigFor() uses the kit's memory defaults, and --eq1 gives eq. 1
     "--eq1 fixes",
   );
   assertThrows(() => resolveRunConfig({ temperature: 0 }), ConfigError, "--temperature expects");
+});
+
+Deno.test("resolveRunConfig() records MNAD's variant, and only MNAD takes one", () => {
+  const byDefault = resolveRunConfig({ model: "mnad", data: "video" });
+  assertEquals(byDefault.mnadVariant, "official");
+  const paper = resolveRunConfig({ model: "mnad", data: "video", mnadVariant: "paper" });
+  assertEquals(mnadConfigFor(paper, 5).compactness, "distance");
+  const official = resolveRunConfig({ model: "mnad", data: "video", mnadVariant: "official" });
+  assertEquals(official.mnadVariant, "official");
+  const m = mnadConfigFor(official, 5);
+  assertEquals(
+    [m.variant, m.updateMax, m.compactness, m.featureDistance, m.readGradient, m.itemInit],
+    ["official", "all", "mse", "mse", false, "uniform"],
+  );
+  assertEquals(m.regularError, "channel-squared");
+  // A run recorded before the flag existed has no field: it was trained as the paper reads.
+  const { mnadVariant: _, ...old } = paper;
+  assertEquals(mnadConfigFor(old as typeof paper, 5).variant, "paper");
+  assertEquals(resolveRunConfig({ model: "daad" }).mnadVariant, null);
+  assertThrows(
+    () => resolveRunConfig({ model: "daad", mnadVariant: "official" }),
+    ConfigError,
+    "--mnad-variant selects MNAD's reading; --model daad has none",
+  );
+  assertThrows(
+    () => resolveRunConfig({ model: "mnad", mnadVariant: "code" as "paper" }),
+    ConfigError,
+    "--mnad-variant expects paper|official",
+  );
+});
+
+Deno.test("readRunRecord() reads an MNAD run recorded before --mnad-variant as the paper's", async () => {
+  const dir = await Deno.makeTempDir();
+  const { mnadVariant: _, ...config } = resolveRunConfig({ model: "mnad", data: "video" });
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ config }));
+  assertEquals((await readRunRecord(dir)).config.mnadVariant, "paper");
+  await Deno.remove(dir, { recursive: true });
 });

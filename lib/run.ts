@@ -268,6 +268,8 @@ export async function readRunRecord(path: string): Promise<RunRecord> {
       shrink: saved.shrink ?? 0.0025,
     };
   }
+  // MNAD runs recorded before --mnad-variant existed were trained by the paper reading.
+  if (record.config.model === "mnad") record.config.mnadVariant ??= "paper";
   return record;
 }
 

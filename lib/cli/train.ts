@@ -22,6 +22,7 @@ import { RunDir } from "../train/run_dir.ts";
 import { tableToMarkdown } from "../eval/table.ts";
 import { DAAD_VARIANTS } from "../models/daad/config.ts";
 import { TABLE5_ROWS } from "../models/daad_plus/config.ts";
+import { MNAD_VARIANTS } from "../models/mnad/config.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
 import {
   BACKEND_FLAG,
@@ -113,6 +114,12 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     help: "Weight of the memory compactness loss mean((q − nearest item)²) (paper: none).",
   },
   eq1: { type: "bool", help: "Memory addressing as eq. 1 is printed (τ 1, random items)." },
+  "mnad-variant": {
+    type: "enum",
+    choices: MNAD_VARIANTS,
+    help: "MNAD as the paper writes it or as the official code runs it (default official; " +
+      "docs/mnad-variants.md).",
+  },
   threads: THREADS_FLAG,
 };
 

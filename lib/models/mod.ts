@@ -18,6 +18,8 @@ export type { KitModel, ScoreOutput } from "./kit_model.ts";
  */
 export function mnadConfigFor(c: RunConfig, channels: number, nTrain = 0): MnadConfig {
   return mnadConfigFromSamples(c.task ?? "recon", channels, {
+    // A run recorded before the variants existed was trained by the paper reading.
+    variant: c.mnadVariant ?? "paper",
     size: c.size,
     width: c.width,
     items: c.memory,

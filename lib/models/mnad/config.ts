@@ -35,13 +35,98 @@ export const MNAD_TEST_UPDATES: readonly MnadTestUpdate[] = ["gated", "always", 
  * its square averaged over channels. γ (§4.1: 0.015 recon, 0.01 pred) is a threshold
  * on E_t, a weighted mean of e_ij, so it only gates anything on the scale of squared
  * errors: a frame predicted at 30 dB PSNR has a root-mean-square error of 0.03, above
- * both γ values, while its squared errors (mean 0.001) straddle them. The default is
- * therefore `squared`; `norm` is there to reproduce the printed equation.
+ * both γ values, while its squared errors (mean 0.001) straddle them. The paper reading
+ * is therefore `squared`; `norm` is there to reproduce the printed equation.
+ * `channel-squared` is the official code's (`utils.py`, `point_score`): every
+ * pixel-channel's squared error is its own e, weighted on its own. On grey frames it
+ * equals `squared`.
  */
-export type MnadRegularError = "norm" | "squared";
+export type MnadRegularError = "norm" | "squared" | "channel-squared";
+
+/** Every value {@linkcode MnadConfig.regularError} accepts. */
+export const MNAD_REGULAR_ERRORS: readonly MnadRegularError[] = [
+  "norm",
+  "squared",
+  "channel-squared",
+];
+
+/**
+ * Which reading of MNAD: `paper` follows the equations as printed (with the kit's
+ * squared regular error, see {@linkcode MnadRegularError}); `official` does what the
+ * official PyTorch code (github.com/cvlab-yonsei/MNAD) does where it departs from them.
+ * A variant sets the six fields of {@linkcode MnadReading}; `docs/mnad-variants.md`
+ * lists every difference and what it changes.
+ */
+export type MnadVariant = "paper" | "official";
+
+/** Both variants, for argument validation. */
+export const MNAD_VARIANTS: readonly MnadVariant[] = ["paper", "official"];
+
+/**
+ * The kit's default reading: the official code's, the one that produced the paper's
+ * numbers and for which §4.1's λ_c, λ_s, λ and γ were chosen (the paper reading's
+ * compactness gradient is hundreds of times larger at C = 512). Measured on the
+ * synthetic video it is ahead for prediction in every seed and level for reconstruction;
+ * the README and `docs/mnad-variants.md` give the numbers.
+ */
+export const DEFAULT_MNAD_VARIANT: MnadVariant = "official";
+
+/** The settings in which the two variants differ, each one point of `docs/mnad-variants.md`. */
+export interface MnadReading {
+  /**
+   * Eq. 5's normaliser of the update weights v^{k,m}: the maximum over the queries
+   * assigned to item m, U^m (`assigned`, as printed), or over all queries of the batch
+   * or frame (`all`, the official `get_update_query`).
+   */
+  updateMax: "assigned" | "all";
+  /**
+   * The compactness loss (eq. 10) per query: ‖q − p_p‖₂ (`distance`, as printed) or
+   * ‖q − p_p‖²₂ / C (`mse`, the official `torch.nn.MSELoss`); both averaged over queries.
+   */
+  compactness: "distance" | "mse";
+  /** D of the abnormality score (eq. 14) per query: `distance` or `mse`, as above. */
+  featureDistance: "distance" | "mse";
+  /**
+   * Whether the read (eq. 2) back-propagates into the queries through the matching
+   * probabilities w (eq. 1): true as printed; false in the official code, which reads
+   * with `softmax_score_memory.detach()`.
+   */
+  readGradient: boolean;
+  /** The regular score's per-pixel error (eq. 6); see {@linkcode MnadRegularError}. */
+  regularError: MnadRegularError;
+  /**
+   * Initial items before the L2 normalisation: N(0, 1) draws (`normal`, the kit; the
+   * paper says nothing) or U[0, 1) draws, all in the positive orthant (`uniform`,
+   * `Train.py`).
+   */
+  itemInit: "normal" | "uniform";
+}
+
+/** The {@linkcode MnadReading} of each variant. */
+export const MNAD_VARIANT_READINGS: Readonly<Record<MnadVariant, Readonly<MnadReading>>> = Object
+  .freeze({
+    paper: Object.freeze({
+      updateMax: "assigned",
+      compactness: "distance",
+      featureDistance: "distance",
+      readGradient: true,
+      regularError: "squared",
+      itemInit: "normal",
+    }),
+    official: Object.freeze({
+      updateMax: "all",
+      compactness: "mse",
+      featureDistance: "mse",
+      readGradient: false,
+      regularError: "channel-squared",
+      itemInit: "uniform",
+    }),
+  });
 
 /** Configuration of one MNAD model. */
-export interface MnadConfig {
+export interface MnadConfig extends MnadReading {
+  /** The variant whose {@linkcode MnadReading} the fields below started from (recorded). */
+  variant: MnadVariant;
   /** `recon` (no skips, input = target) or `pred` (skips, `inputFrames` frames in). */
   task: MnadTask;
   /** Frame height = width in pixels; divisible by 8 (three 2x poolings). */
@@ -69,8 +154,6 @@ export interface MnadConfig {
   gamma: number;
   /** Test-time memory update; see {@linkcode MnadTestUpdate}. */
   testUpdate: MnadTestUpdate;
-  /** Per-pixel error of the regular score; see {@linkcode MnadRegularError}. */
-  regularError: MnadRegularError;
   /** Initial learning rate (§4.1: 2e-5 for recon, 2e-4 for pred). */
   lr: number;
   /**
@@ -103,13 +186,29 @@ export const MNAD_TASK_DEFAULTS: Readonly<
   }),
 });
 
-/** The paper's configuration for `task` at 256x256 (§4.1), for grey frames. */
-export function mnadDefaults(task: MnadTask): MnadConfig {
+/**
+ * The paper's configuration for `task` at 256x256 (§4.1), for grey frames, read as
+ * `variant` says (default {@linkcode DEFAULT_MNAD_VARIANT}). The official code's README runs both tasks with §4.1's values (its
+ * `Evaluate.py` defaults, α = 0.6 and γ = 0.01, are the prediction task's; the README
+ * passes `--alpha 0.7 --th 0.015` for reconstruction), so the variants share them.
+ */
+export function mnadDefaults(
+  task: MnadTask,
+  variant: MnadVariant = DEFAULT_MNAD_VARIANT,
+): MnadConfig {
   const t = MNAD_TASK_DEFAULTS[task];
   if (t == null) {
     throw new MnadConfigError(`unknown MNAD task '${task}' (${MNAD_TASKS.join(" or ")})`);
   }
+  const reading = MNAD_VARIANT_READINGS[variant];
+  if (reading == null) {
+    throw new MnadConfigError(
+      `unknown MNAD variant '${variant}' (${MNAD_VARIANTS.join(" or ")})`,
+    );
+  }
   return {
+    variant,
+    ...reading,
     task,
     size: 256,
     channels: 1,
@@ -122,7 +221,6 @@ export function mnadDefaults(task: MnadTask): MnadConfig {
     lambdaScore: t.lambdaScore,
     gamma: t.gamma,
     testUpdate: "gated",
-    regularError: "squared",
     lr: t.lr,
     cosineSteps: 0,
   };
@@ -197,11 +295,18 @@ export function validateMnadConfig(config: MnadConfig): void {
       `unknown MNAD testUpdate '${config.testUpdate}' (${MNAD_TEST_UPDATES.join(", ")})`,
     );
   }
-  if (config.regularError !== "norm" && config.regularError !== "squared") {
-    throw new MnadConfigError(
-      `unknown MNAD regularError '${config.regularError}' (norm or squared)`,
-    );
-  }
+  const oneOf = (name: string, v: unknown, allowed: readonly unknown[]) => {
+    if (!allowed.includes(v)) {
+      throw new MnadConfigError(`unknown MNAD ${name} '${v}' (${allowed.join(", ")})`);
+    }
+  };
+  oneOf("variant", config.variant, MNAD_VARIANTS);
+  oneOf("regularError", config.regularError, MNAD_REGULAR_ERRORS);
+  oneOf("updateMax", config.updateMax, ["assigned", "all"]);
+  oneOf("compactness", config.compactness, ["distance", "mse"]);
+  oneOf("featureDistance", config.featureDistance, ["distance", "mse"]);
+  oneOf("readGradient", config.readGradient, [true, false]);
+  oneOf("itemInit", config.itemInit, ["normal", "uniform"]);
   if (!(config.lr > 0 && Number.isFinite(config.lr))) {
     throw new MnadConfigError(`MNAD lr must be > 0, got ${config.lr}`);
   }
@@ -211,7 +316,8 @@ export function validateMnadConfig(config: MnadConfig): void {
 /**
  * The paper's configuration for `task` fitted to a data set whose samples have
  * `sampleChannels` channels (a frame's channels, times `inputFrames + 1` for `pred`),
- * with `overrides` (size, width, items, lr... from a run's flags) applied last.
+ * read as `overrides.variant` says (default {@linkcode DEFAULT_MNAD_VARIANT}), with
+ * `overrides` (size, width, items, lr... from a run's flags) applied last.
  * Throws {@linkcode MnadConfigError} when the channels do not split into clips.
  *
  * @example
@@ -226,7 +332,7 @@ export function mnadConfigFromSamples(
   sampleChannels: number,
   overrides: Partial<Omit<MnadConfig, "task" | "channels">> = {},
 ): MnadConfig {
-  const base = { ...mnadDefaults(task), ...overrides, task };
+  const base = { ...mnadDefaults(task, overrides.variant), ...overrides, task };
   const frames = framesPerSample(base);
   if (!Number.isInteger(sampleChannels) || sampleChannels < 1 || sampleChannels % frames !== 0) {
     throw new MnadConfigError(

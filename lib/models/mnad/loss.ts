@@ -5,7 +5,9 @@
  * so that the weights λ do not change meaning with the batch size or the image size:
  * - L_rec (eq. 9): mean squared intensity difference between the output frame and its
  *   ground truth (the intensity loss of Frame-Pred, which MNAD follows);
- * - L_compact (eq. 10): mean over queries of ‖q^k − p_p‖₂, p the nearest item;
+ * - L_compact (eq. 10): mean over queries of ‖q^k − p_p‖₂, p the nearest item (the
+ *   official code: ‖q^k − p_p‖²₂ / C, `compactness: "mse"`, whose gradient is
+ *   C / (2‖q − p‖) times smaller);
  * - L_separate (eq. 12): mean over queries of [‖q^k − p_p‖₂ − ‖q^k − p_n‖₂ + α]₊, n the
  *   second-nearest item (eq. 13), a triplet loss with the query as anchor.
  * Items are constants here: they change only through the update of eq. 3.
@@ -29,11 +31,18 @@ export function intensityLoss(target: tf.Tensor4D, output: tf.Tensor4D): tf.Scal
   return tf.mean(tf.squaredDifference(output, target));
 }
 
-/** Feature compactness loss (eq. 10): mean over queries [K, C] of ‖q − nearest item‖₂. */
-export function compactnessLoss(queries: tf.Tensor2D, items: tf.Tensor2D): tf.Scalar {
+/**
+ * Feature compactness loss (eq. 10): mean over queries [K, C] of ‖q − nearest item‖₂
+ * (`distance`), or of ‖q − nearest item‖²₂ / C (`mse`, the official `MSELoss`).
+ */
+export function compactnessLoss(
+  queries: tf.Tensor2D,
+  items: tf.Tensor2D,
+  kind: "distance" | "mse" = "distance",
+): tf.Scalar {
   return tf.tidy(() => {
     const { nearest } = nearestItems(queries, items);
-    return tf.mean(distanceToItems(queries, items, nearest));
+    return tf.mean(distanceToItems(queries, items, nearest, kind));
   });
 }
 
@@ -62,6 +71,8 @@ export interface MnadLossWeights {
   lambdaSeparate: number;
   /** α. */
   margin: number;
+  /** The compactness loss's form (default `distance`); see {@linkcode compactnessLoss}. */
+  compactness?: "distance" | "mse";
 }
 
 /** The loss terms: `total` is minimised, `parts` are logged. */
@@ -82,7 +93,7 @@ export function mnadLoss(
   weights: MnadLossWeights,
 ): MnadLossTerms {
   const rec = intensityLoss(target, output);
-  const compact = compactnessLoss(queries, items);
+  const compact = compactnessLoss(queries, items, weights.compactness);
   const separate = separatenessLoss(queries, items, weights.margin);
   const total = tf.addN([
     rec,

@@ -18,6 +18,22 @@ Deno.test("compactnessLoss() is the mean distance to the nearest item (eq. 10)",
   assertAlmostEquals(got, (s(0.4) + s(0.8)) / 2, 1e-6);
 });
 
+Deno.test("compactnessLoss(…, 'mse') is the official mean squared error, ‖q − p‖² / C", () => {
+  const got = compactnessLoss(queries(), items(), "mse").dataSync()[0];
+  assertAlmostEquals(got, (0.4 / 2 + 0.8 / 2) / 2, 1e-6);
+  // Its gradient is 2(q − p)/(C·K); the distance's is (q − p)/(‖q − p‖·K).
+  const q = tf.variable(queries());
+  const g = (kind: "distance" | "mse") =>
+    values(
+      tf.variableGrads(() => compactnessLoss(q as tf.Tensor2D, items(), kind), [q])
+        .grads[q.name],
+    );
+  const [gd, gm] = [g("distance"), g("mse")];
+  assertAlmostEquals(gm[0], 2 * (0.8 - 1) / (2 * 2), 1e-6);
+  assertAlmostEquals(gd[0] / gm[0], 2 / (2 * s(0.4)), 1e-5); // C / (2‖q − p‖)
+  q.dispose();
+});
+
 Deno.test("separatenessLoss() uses the second-nearest item as negative (eq. 12)", () => {
   const got = separatenessLoss(queries(), items(), 1).dataSync()[0];
   // [d_p − d_n + α]₊ per query, α = 1: both hinges are active.

@@ -6,6 +6,7 @@ import { Rng } from "../../util/rng.ts";
 import {
   distanceToItems,
   gatedUpdate,
+  initialItemValues,
   MnadMemory,
   nearestItems,
   readMemory,
@@ -98,6 +99,60 @@ Deno.test("updateMemory() is eq. 3-5: max-renormalised softmax over the item's o
     assertAlmostEquals(want.flat()[i], byHand.flat()[i], 1e-12, `hand value ${i}`);
     assertAlmostEquals(got[i], byHand.flat()[i], 1e-6, `value ${i}`);
   }
+});
+
+Deno.test("updateMemory(…, 'all') divides by the maximum over every query (official code)", () => {
+  const items = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+  const r = Math.sqrt(0.75);
+  const queries = [[0.8, 0.6, 0], [0, 0.5, -r], [1, 0, 0]];
+  const got = values(updateMemory(tf.tensor2d(queries), tf.tensor2d(items), "all"));
+  // Item 1: U^1 = {b} (q_b·p_1 = 0.5), but q_a·p_1 = 0.6 is the largest over all queries,
+  // so q_b's weight is e^{0.5 − 0.6} instead of 1. Item 0's maximum is q_c's in both.
+  const h = Math.exp(-0.2), w = Math.exp(-0.1);
+  const want = [normalize([2 + 0.8 * h, 0.6 * h, 0]), normalize([0, 1 + 0.5 * w, -r * w]), [
+    0,
+    0,
+    1,
+  ]];
+  for (let i = 0; i < 9; i++) assertAlmostEquals(got[i], want.flat()[i], 1e-6, `value ${i}`);
+  assert(Math.abs(got[4] - normalize([0, 1.5, -r])[1]) > 1e-3, "differs from eq. 5 as printed");
+});
+
+Deno.test("readMemory(…, false) reads the same values but passes no gradient to queries", () => {
+  const items = tf.tensor2d([[1, 0], [0, 1], [0.6, 0.8]]);
+  const q = tf.tensor2d([[0.8, 0.6], [-1, 0]]);
+  const read = (gradient: boolean) => (x: tf.Tensor) =>
+    tf.sum(readMemory(x as tf.Tensor2D, items, gradient).read);
+  assertEquals(values(read(false)(q)), values(read(true)(q)));
+  assertEquals(values(tf.grad(read(false))(q)), [0, 0, 0, 0]);
+  assert(values(tf.grad(read(true))(q)).some((v) => Math.abs(v) > 1e-3));
+});
+
+Deno.test("distanceToItems(…, 'mse') is the squared distance over C", () => {
+  const d = distanceToItems(
+    tf.tensor2d([[0.8, 0.6], [0, 0]]),
+    tf.tensor2d([[1, 0], [0, 1]]),
+    tf.tensor1d([0, 1], "int32"),
+    "mse",
+  );
+  assertAlmostEquals(values(d)[0], (0.04 + 0.36) / 2, 1e-6);
+  assertAlmostEquals(values(d)[1], 1 / 2, 1e-6);
+});
+
+Deno.test("initialItemValues(): uniform draws in [0, 1), as many draws as the normal ones", () => {
+  const a = new Rng(3), b = new Rng(3);
+  const u = initialItemValues(a, 500, "uniform");
+  initialItemValues(b, 500, "normal");
+  assert(u.every((v) => v >= 0 && v < 1));
+  const mean = u.reduce((x, y) => x + y, 0) / u.length;
+  assertAlmostEquals(mean, 0.5, 0.05);
+  // Box-Muller takes two uniforms per value (rerolling u = 0, which 2^-32 of draws are).
+  assertEquals(a.next(), b.next());
+  const store = new ParamStore("t");
+  const mem = new MnadMemory(store, "memory", new Rng(1), 5, 8, "uniform");
+  assert(values(mem.items).every((v) => v >= 0), "official items start in the positive orthant");
+  for (const n of values(tf.norm(mem.items, 2, 1))) assertAlmostEquals(n, 1, 1e-5);
+  store.dispose();
 });
 
 Deno.test("gatedUpdate() updates only when the regular score is below γ", () => {

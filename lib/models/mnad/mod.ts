@@ -28,9 +28,16 @@ import type { Objective } from "../../train/trainer.ts";
 import type { KitModel, ScoreOutput } from "../kit_model.ts";
 import { type MnadConfig, sampleChannels } from "./config.ts";
 import { mnadLoss } from "./loss.ts";
-import { distanceToItems, gatedUpdate, nearestItems, readMemory, updateMemory } from "./memory.ts";
+import { readMemory } from "./memory.ts";
 import { type MnadEncoding, MnadNetwork } from "./model.ts";
-import { combineScores, errorMap, psnr, regularScore } from "./score.ts";
+import {
+  combineScores,
+  errorMap,
+  featureDistance,
+  psnr,
+  regularScore,
+  scoreFrame,
+} from "./score.ts";
 
 export * from "./config.ts";
 export * from "./loss.ts";
@@ -146,7 +153,7 @@ export class MnadModel implements KitModel {
     const { input, target } = this.split(batch);
     const enc = this.network.encode(input, mode);
     const queries = this.#flat(enc.query);
-    const { weights, read } = readMemory(queries, this.items);
+    const { weights, read } = readMemory(queries, this.items, this.config.readGradient);
     const output = this.network.decode(enc.query, read.reshape(enc.query.shape), enc.skips, mode);
     return { output, target, queries, weights };
   }
@@ -163,15 +170,16 @@ export class MnadModel implements KitModel {
         this.#flat(this.network.encode(this.split(batch).input, { training: false }).query)
       );
     this.#pendingQueries = null;
-    this.network.memory.update(queries);
+    this.network.memory.update(queries, this.config.updateMax);
     queries.dispose();
     this.#testItemsFresh = false;
   }
 
   /**
    * Scores a batch of consecutive frames in order, as the paper's test protocol does
-   * one frame at a time: each frame reads the test-time memory, gets its PSNR (eq. 15),
-   * its query distance (eq. 14) and its regular score E_t (eq. 6); then, if E_t < γ
+   * one frame at a time ({@linkcode scoreFrame}): each frame reads the test-time memory,
+   * gets its PSNR (eq. 15), its query distance (eq. 14, as `featureDistance` says) and
+   * its regular score E_t (eq. 6); then, if E_t < γ
    * (`gated`; always for `always`; never for `off`), its queries update the memory
    * (eq. 3-5) before the next frame is read. The test-time memory starts from the
    * trained items and carries over between calls until {@linkcode finalizeScores} (the
@@ -182,7 +190,7 @@ export class MnadModel implements KitModel {
    */
   score(x: tf.Tensor4D): ScoreOutput {
     this.#syncTestItems();
-    const { testUpdate, gamma, regularError } = this.config;
+    const { testUpdate, regularError, featureDistance: kind } = this.config;
     return tf.tidy(() => {
       const mode = { training: false };
       const { input, target } = this.split(x);
@@ -197,23 +205,21 @@ export class MnadModel implements KitModel {
         return this.#decodeWith({ query: q, skips }, items);
       };
       if (testUpdate === "off") {
-        const r = this.#decodeWith(enc, this.#testItems as tf.Tensor2D);
+        const items = this.#testItems as tf.Tensor2D;
+        const r = this.#decodeWith(enc, items);
         outputs.push(r.output);
-        distances.push(r.distance);
+        distances.push(featureDistance(r.queries, items, b, kind));
         regular.push(regularScore(target, r.output, regularError));
       } else {
         for (let i = 0; i < b; i++) {
           const items = this.#testItems as tf.Tensor2D;
           const r = decodeFrame(i, items);
           const t = tf.slice(target, [i, 0, 0, 0], [1, target.shape[1], target.shape[2], -1]);
-          const e = regularScore(t as tf.Tensor4D, r.output, regularError);
-          const next = testUpdate === "always"
-            ? updateMemory(r.queries, items)
-            : gatedUpdate(r.queries, items, e, gamma);
-          this.#testItems.assign(next as tf.Tensor2D);
+          const f = scoreFrame(r.queries, items, t as tf.Tensor4D, r.output, this.config);
+          this.#testItems.assign(f.items);
           outputs.push(r.output);
-          distances.push(r.distance);
-          regular.push(e);
+          distances.push(f.distance);
+          regular.push(f.regular);
         }
       }
       const output = tf.concat(outputs, 0) as tf.Tensor4D;
@@ -283,9 +289,8 @@ export class MnadModel implements KitModel {
     this.#testItemsFresh = true;
   }
 
-  /** Evaluation-mode read with `items` and decode; distance of eq. 14 per frame. */
+  /** Evaluation-mode read with `items` and decode. */
   #decodeWith(enc: MnadEncoding, items: tf.Tensor2D) {
-    const [b, h, w] = enc.query.shape;
     const queries = this.#flat(enc.query);
     const { read } = readMemory(queries, items);
     const output = this.network.decode(
@@ -294,8 +299,6 @@ export class MnadModel implements KitModel {
       enc.skips,
       { training: false },
     );
-    const { nearest } = nearestItems(queries, items);
-    const distance = tf.mean(distanceToItems(queries, items, nearest).reshape([b, h * w]), 1);
-    return { output, queries, distance };
+    return { output, queries };
   }
 }

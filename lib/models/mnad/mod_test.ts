@@ -7,8 +7,11 @@ import { train } from "../../train/trainer.ts";
 import { Rng } from "../../util/rng.ts";
 import {
   combineScores,
+  compactnessLoss,
   cosineLr,
   DEFAULT_MNAD_CONFIG,
+  featureDistance,
+  MNAD_VARIANT_READINGS,
   type MnadConfig,
   MnadConfigError,
   mnadConfigFromSamples,
@@ -22,8 +25,9 @@ import {
 
 await useBackend("cpu");
 
+// The paper reading unless a test says otherwise: its expectations are written by hand.
 const tiny = (task: "recon" | "pred", over: Partial<MnadConfig> = {}): MnadConfig => ({
-  ...mnadDefaults(task),
+  ...mnadDefaults(task, "paper"),
   size: 16,
   width: 2,
   items: 4,
@@ -47,7 +51,12 @@ Deno.test("mnadDefaults() gives the paper's §4.1 values per task", () => {
     [0.1, 0.1, 0.6, 1, 0.01, 2e-4],
   );
   assertEquals([p.size, p.width, p.items, p.inputFrames], [256, 64, 10, 4]);
-  assertEquals(DEFAULT_MNAD_CONFIG.task, "pred");
+  assertEquals([DEFAULT_MNAD_CONFIG.task, DEFAULT_MNAD_CONFIG.variant], ["pred", "official"]);
+  assertEquals([r.variant, r.compactness, mnadDefaults("recon", "paper").compactness], [
+    "official",
+    "mse",
+    "distance",
+  ]);
   validateMnadConfig(r);
   validateMnadConfig(p);
 });
@@ -78,6 +87,12 @@ Deno.test("validateMnadConfig() names the bad field and value", () => {
     MnadConfigError,
     "'sometimes'",
   );
+  assertThrows(
+    () => validateMnadConfig({ ...tiny("recon"), variant: "code" as "paper" }),
+    MnadConfigError,
+    "unknown MNAD variant 'code' (paper, official)",
+  );
+  assertThrows(() => mnadDefaults("recon", "code" as "paper"), MnadConfigError, "'code'");
 });
 
 Deno.test("the query map is [B, s/8, s/8, 8w] and unit norm at every position", () => {
@@ -156,30 +171,34 @@ Deno.test("gradients reach encoder and decoder, never the memory items", () => {
   }
 });
 
-Deno.test("training steps with the memory update leak no tensor and keep items unit norm", async () => {
-  const model = new MnadModel(tiny("pred"), 2, { lr: 1e-3 });
-  const obj = model.objectives[0];
-  const x = sample(5, [2, 16, 16, 5]);
-  const step = () => {
-    tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => obj.loss(x).total, obj.optimizer.variables);
-      obj.optimizer.apply(grads);
+for (const variant of ["paper", "official"] as const) {
+  Deno.test(`${variant}: training steps and scoring leak no tensor, items stay unit norm`, async () => {
+    const model = new MnadModel({ ...tiny("pred"), ...MNAD_VARIANT_READINGS[variant] }, 2, {
+      lr: 1e-3,
     });
-    model.afterStep(x);
-  };
-  const before = values(model.items);
-  step(); // warm-up
-  await assertNoLeak("5 training steps", () => {
-    for (let i = 0; i < 5; i++) step();
+    const obj = model.objectives[0];
+    const x = sample(5, [2, 16, 16, 5]);
+    const step = () => {
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => obj.loss(x).total, obj.optimizer.variables);
+        obj.optimizer.apply(grads);
+      });
+      model.afterStep(x);
+    };
+    const before = values(model.items);
+    step(); // warm-up
+    await assertNoLeak("5 training steps", () => {
+      for (let i = 0; i < 5; i++) step();
+    });
+    await assertNoLeak("3 scoring calls", () => {
+      for (let i = 0; i < 3; i++) disposeScore(model.score(x));
+    });
+    assert(values(model.items).some((v, i) => v !== before[i]), "afterStep updates the items");
+    for (const n of values(tf.norm(model.items, 2, 1))) assertAlmostEquals(n, 1, 1e-5);
+    x.dispose();
+    model.dispose();
   });
-  await assertNoLeak("3 scoring calls", () => {
-    for (let i = 0; i < 3; i++) disposeScore(model.score(x));
-  });
-  assert(values(model.items).some((v, i) => v !== before[i]), "afterStep updates the items");
-  for (const n of values(tf.norm(model.items, 2, 1))) assertAlmostEquals(n, 1, 1e-5);
-  x.dispose();
-  model.dispose();
-});
+}
 
 Deno.test("afterStep() applies eq. 3-5 with the queries of the training forward", () => {
   const model = new MnadModel(tiny("recon"), 3);
@@ -198,6 +217,41 @@ Deno.test("afterStep() applies eq. 3-5 with the queries of the training forward"
   const got = values(model.items), w = values(want);
   for (let i = 0; i < w.length; i++) assertAlmostEquals(got[i], w[i], 1e-5);
   model.dispose();
+});
+
+Deno.test("the official variant reaches the items, the update, the loss and the score", () => {
+  const config = { ...mnadDefaults("recon", "official"), size: 16, width: 2, items: 4 };
+  assertEquals(config.variant, "official");
+  const model = new MnadModel(config, 3);
+  const paper = new MnadModel(tiny("recon"), 3);
+  assert(values(model.items).every((v) => v >= 0), "items start in the positive orthant");
+  // Same seed, same network weights: the item draws keep the random stream aligned.
+  assertEquals(values(model.params.get("out.w")), values(paper.params.get("out.w")));
+  const x = sample(6, [2, 16, 16, 1]);
+  const items0 = tf.clone(model.items);
+  const queries = tf.tidy(() => tf.clone(model.forward(x, true).queries));
+  const terms = tf.tidy(() => {
+    const t = model.objectives[0].loss(x);
+    return [t.parts.compact.dataSync()[0], t.parts.rec.dataSync()[0]];
+  });
+  assertAlmostEquals(terms[0], values(compactnessLoss(queries, items0, "mse"))[0], 1e-6);
+  model.afterStep(x);
+  const want = values(updateMemory(queries, items0, "all")), got = values(model.items);
+  for (let i = 0; i < want.length; i++) assertAlmostEquals(got[i], want[i], 1e-5);
+  // D is the mean squared error to the nearest test-time item, frame by frame.
+  const out = model.score(tf.slice(x, [0, 0, 0, 0], [1, 16, 16, 1]) as tf.Tensor4D);
+  const q0 = tf.tidy(() =>
+    model.network.encode(tf.slice(x, [0, 0, 0, 0], [1, 16, 16, 1]) as tf.Tensor4D, {
+      training: false,
+    }).query.reshape([4, 16])
+  ) as tf.Tensor2D;
+  assertAlmostEquals(
+    values(out.components!.distance)[0],
+    values(featureDistance(q0, model.items, 1, "mse"))[0],
+    1e-6,
+  );
+  disposeScore(out);
+  [model, paper].forEach((m) => m.dispose());
 });
 
 Deno.test("test-time update: γ = 0 keeps the memory, γ = 1e9 updates frame after frame", () => {

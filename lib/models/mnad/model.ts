@@ -114,7 +114,7 @@ export class MnadNetwork {
       new ConvBnRelu(p, "enc4.1", rng, ch[2], ch[3]),
       new Conv2d(p, "enc4.2", rng, ch[3], c),
     ];
-    this.memory = new MnadMemory(p, "memory", rng, config.items, c);
+    this.memory = new MnadMemory(p, "memory", rng, config.items, c, config.itemInit);
     this.#bottleneck = [
       new ConvBnRelu(p, "dec4.1", rng, 2 * c, ch[3]),
       new ConvBnRelu(p, "dec4.2", rng, ch[3], ch[3]),

@@ -22,7 +22,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { MnadRegularError } from "./config.ts";
+import type { MnadConfig, MnadRegularError } from "./config.ts";
+import { distanceToItems, gatedUpdate, nearestItems, updateMemory } from "./memory.ts";
 
 /** PSNR's mean squared error floor: a perfect frame gets 100 dB, not +∞. */
 export const PSNR_MSE_FLOOR = 1e-10;
@@ -49,9 +50,11 @@ export function psnr(target: tf.Tensor4D, output: tf.Tensor4D): tf.Tensor1D {
 /**
  * The weighted regular score E_t per frame (eq. 6-7): Σ_ij W_ij e_ij with
  * W_ij = (1 − exp(−e_ij)) / Σ_ij (1 − exp(−e_ij)), on [0, 1] intensities. The per-pixel
- * error e_ij is ‖Î^ij − I^ij‖₂ over channels (`norm`, as eq. 6 prints it) or the squared
+ * error e_ij is ‖Î^ij − I^ij‖₂ over channels (`norm`, as eq. 6 prints it), the squared
  * error averaged over channels (`squared`, the scale on which §4.1's γ values gate
- * anything; see {@linkcode MnadRegularError}). Frames with no error at all score 0.
+ * anything; see {@linkcode MnadRegularError}), or each pixel-channel's squared error
+ * on its own (`channel-squared`, the official `point_score`: the sums run over pixels
+ * and channels). Frames with no error at all score 0.
  */
 export function regularScore(
   target: tf.Tensor4D,
@@ -60,10 +63,15 @@ export function regularScore(
 ): tf.Tensor1D {
   return tf.tidy(() => {
     const sq = tf.squaredDifference(unit(output), unit(target));
-    const e = error === "norm" ? tf.sqrt(tf.sum(sq, 3)) : tf.mean(sq, 3); // [B, H, W]
+    const e = error === "channel-squared"
+      ? sq // [B, H, W, C]
+      : error === "norm"
+      ? tf.sqrt(tf.sum(sq, 3))
+      : tf.mean(sq, 3); // [B, H, W]
+    const axes = e.rank === 4 ? [1, 2, 3] : [1, 2];
     const w = tf.sub(1, tf.exp(tf.neg(e)));
-    const num = tf.sum(tf.mul(w, e), [1, 2]);
-    return tf.div(num, tf.maximum(tf.sum(w, [1, 2]), 1e-30)) as tf.Tensor1D;
+    const num = tf.sum(tf.mul(w, e), axes);
+    return tf.div(num, tf.maximum(tf.sum(w, axes), 1e-30)) as tf.Tensor1D;
   });
 }
 
@@ -130,4 +138,65 @@ export function combineScores(
   const out = new Float32Array(p.length);
   for (let i = 0; i < out.length; i++) out[i] = lambda * (1 - gp[i]) + (1 - lambda) * gd[i];
   return out;
+}
+
+/**
+ * D (eq. 14) of each of `frames` frames whose queries [frames·K, C] are stacked frame
+ * by frame: the mean over the frame's K queries of the distance to the nearest item,
+ * ‖q − p_p‖₂ (`distance`, as printed) or ‖q − p_p‖²₂ / C (`mse`: the official
+ * `Evaluate.py` takes the compactness loss, a mean squared error, as D). Returns [frames].
+ */
+export function featureDistance(
+  queries: tf.Tensor2D,
+  items: tf.Tensor2D,
+  frames: number,
+  kind: "distance" | "mse" = "distance",
+): tf.Tensor1D {
+  return tf.tidy(() => {
+    const { nearest } = nearestItems(queries, items);
+    const d = distanceToItems(queries, items, nearest, kind);
+    return tf.mean(d.reshape([frames, -1]), 1) as tf.Tensor1D;
+  });
+}
+
+/** The settings {@linkcode scoreFrame} reads. */
+export type MnadTestSettings = Pick<
+  MnadConfig,
+  "testUpdate" | "gamma" | "regularError" | "updateMax" | "featureDistance"
+>;
+
+/** One test frame's scores and the memory the next frame reads. */
+export interface MnadFrameScore {
+  /** D (eq. 14) against the memory before this frame's update [1]. */
+  distance: tf.Tensor1D;
+  /** E_t (eq. 6) [1]. */
+  regular: tf.Tensor1D;
+  /** The items after the test-time update (eq. 3-5, gated by E_t < γ) [M, C]. */
+  items: tf.Tensor2D;
+}
+
+/**
+ * One step of the test protocol (§3.1.2, §3.3; the loop of the official `Evaluate.py`)
+ * for a frame with queries [K, C], its `target` and `output` [1, H, W, C] in [-1, 1],
+ * and the current test-time `items`: the frame's D and E_t, then the memory update if
+ * `testUpdate` allows it (`gated`: only when E_t < γ). PSNR and the final score need
+ * no memory: see {@linkcode psnr} and {@linkcode combineScores}.
+ */
+export function scoreFrame(
+  queries: tf.Tensor2D,
+  items: tf.Tensor2D,
+  target: tf.Tensor4D,
+  output: tf.Tensor4D,
+  settings: MnadTestSettings,
+): MnadFrameScore {
+  return tf.tidy(() => {
+    const distance = featureDistance(queries, items, 1, settings.featureDistance);
+    const regular = regularScore(target, output, settings.regularError);
+    const next = settings.testUpdate === "off"
+      ? tf.clone(items)
+      : settings.testUpdate === "always"
+      ? updateMemory(queries, items, settings.updateMax)
+      : gatedUpdate(queries, items, regular, settings.gamma, settings.updateMax);
+    return { distance, regular, items: next };
+  }) as unknown as MnadFrameScore;
 }

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { assertAlmostEquals, assertEquals, assertThrows } from "../../../tests/assert.ts";
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../../../tests/assert.ts";
 import { useBackend, values } from "../../../tests/tf_helpers.ts";
 import { combineScores, errorMap, minMaxPerGroup, psnr, regularScore } from "./score.ts";
 
@@ -31,8 +31,19 @@ Deno.test("regularScore() weights pixel errors by 1 − exp(−e) (eq. 6-7)", ()
   assertAlmostEquals(values(regularScore(t, o, "norm"))[0], weighted([0.5, 0.1]), 1e-6);
   // squared: e = mean over channels of the squares = 0.125 and 0.005.
   assertAlmostEquals(values(regularScore(t, o, "squared"))[0], weighted([0.125, 0.005]), 1e-6);
+  // channel-squared (official): each pixel-channel on its own, e = 0.09, 0.16, 0.01, 0.
+  const perChannel = values(regularScore(t, o, "channel-squared"))[0];
+  assertAlmostEquals(perChannel, weighted([0.09, 0.16, 0.01, 0]), 1e-6);
+  assert(Math.abs(perChannel - weighted([0.125, 0.005])) > 1e-3);
+  // On one channel it is the squared error.
+  const g = tf.zeros([1, 1, 2, 1]) as tf.Tensor4D, go = tf.tensor4d([0.6, 0.2], [1, 1, 2, 1]);
+  assertEquals(
+    values(regularScore(g, go, "channel-squared")),
+    values(regularScore(g, go, "squared")),
+  );
   // A perfect frame scores 0.
   assertEquals(values(regularScore(t, tf.zeros([1, 1, 2, 2]), "norm")), [0]);
+  assertEquals(values(regularScore(t, tf.zeros([1, 1, 2, 2]), "channel-squared")), [0]);
 });
 
 Deno.test("errorMap() is the squared [0, 1] error averaged over channels", () => {
