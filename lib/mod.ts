@@ -19,6 +19,7 @@ export * from "./eval/score_set.ts";
 export * from "./kernels/mod.ts";
 export * from "./memory/block_memory.ts";
 export * from "./memory/diagnostics.ts";
+export * from "./memory/exemplars.ts";
 export {
   DAAD_SUPP_TABLE1,
   DAAD_TABLE2,

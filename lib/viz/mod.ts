@@ -13,6 +13,7 @@
 export * from "./figures.ts";
 export * from "./display.ts";
 export * from "./images.ts";
+export * from "./exemplars.ts";
 export * from "./report.ts";
 export {
   escapeHtml,

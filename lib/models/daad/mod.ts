@@ -70,6 +70,27 @@ export class DaadModel implements KitModel {
     return memoryDiagnosticsOf(this.network, images);
   }
 
+  /**
+   * Addressing weights [Q, N] (row-major) of the bank at `scale` (1..4) for `images`,
+   * in evaluation mode: the input of {@linkcode itemExemplars}.
+   */
+  memoryWeights(images: tf.Tensor4D, scale: number): Float32Array {
+    if (!this.network.memories.has(scale)) {
+      throw new RangeError(
+        `${this.config.variant} has no memory at scale ${scale} (it has ` +
+          `${[...this.network.memories.keys()].join(", ") || "none"})`,
+      );
+    }
+    const w = tf.tidy(() =>
+      this.network.forward(images, { training: false }).memoryWeights.get(scale)!
+    );
+    try {
+      return w.dataSync() as Float32Array;
+    } finally {
+      w.dispose();
+    }
+  }
+
   /** {@linkcode memoryDiagnostics} plus each bank's drift, as metrics.json records them. */
   memoryReport(images: tf.Tensor4D): MemoryBankReport[] {
     return memoryReportOf(this.network, images);

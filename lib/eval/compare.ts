@@ -1,0 +1,118 @@
+/**
+ * A comparison table of finished runs (an ablation, a per-class table over seeds): one
+ * row per run with its settings, image AUROC and memory report, as JSON and Markdown.
+ *
+ * @example
+ * ```ts ignore
+ * import { compareRuns, comparisonToMarkdown } from "./compare.ts";
+ * const rows = await compareRuns(["runs/a", "runs/b"]);
+ * console.log(comparisonToMarkdown(rows));
+ * ```
+ * @module
+ */
+import type { MemoryBankReport } from "../memory/diagnostics.ts";
+
+/** One run's line. */
+export interface ComparisonRow {
+  run: string;
+  model: string;
+  /** The normal class or category. */
+  which: string | null;
+  seed: number;
+  epochs: number;
+  /** The memory settings the network used (DAAD family), as in config.json. */
+  memory: string;
+  n_train: number;
+  n_test: number;
+  image_auroc: number;
+  pixel_auroc: number | null;
+  train_seconds: number | null;
+  /** Per bank: items read per query (mean). */
+  items_read: number[];
+  /** Per bank: mean largest weight times N. */
+  max_weight_ratio: number[];
+  /** Per bank: mean cosine of each item to its start. */
+  cosine_to_start: number[];
+}
+
+interface SavedRun {
+  config: { model: string; normal?: unknown; category?: unknown; seed: number };
+  model_config: Record<string, unknown>;
+  n_train: number;
+  n_test: number;
+}
+
+interface SavedMetrics {
+  image_auroc: number;
+  pixel_auroc: number | null;
+  epochs: number;
+  train_seconds: number | null;
+  memory?: MemoryBankReport[];
+}
+
+/** The memory settings of a network configuration, in flag words ("-" without memory). */
+export function describeMemory(modelConfig: Record<string, unknown>): string {
+  const variant = modelConfig.variant;
+  if (variant === "ae" || variant === "ae-skip") return "-";
+  if (modelConfig.temperature === undefined) return "eq. 1 as printed";
+  const parts = [`τ ${modelConfig.temperature}`, `items ${modelConfig.memoryInit}`];
+  if (modelConfig.renormalize) parts.push("renorm");
+  if (modelConfig.compactnessWeight) parts.push(`compactness ${modelConfig.compactnessWeight}`);
+  if (modelConfig.addressing === "memae") parts.push(`λ ${modelConfig.shrinkThreshold}`);
+  return parts.join(", ");
+}
+
+/** Builds a row from a run's config.json and metrics.json contents. */
+export function comparisonRow(run: string, saved: SavedRun, metrics: SavedMetrics): ComparisonRow {
+  const mem = metrics.memory ?? [];
+  const which = saved.config.category ?? saved.config.normal;
+  return {
+    run,
+    model: saved.config.model,
+    which: which == null ? null : String(which),
+    seed: saved.config.seed,
+    epochs: metrics.epochs,
+    memory: describeMemory(saved.model_config),
+    n_train: saved.n_train,
+    n_test: saved.n_test,
+    image_auroc: metrics.image_auroc,
+    pixel_auroc: metrics.pixel_auroc,
+    train_seconds: metrics.train_seconds,
+    items_read: mem.map((b) => b.mean_items_read),
+    max_weight_ratio: mem.map((b) => b.max_weight_ratio),
+    cosine_to_start: mem.map((b) => b.cosine_to_start),
+  };
+}
+
+/** Reads finished run folders (config.json and metrics.json each) into rows. */
+export async function compareRuns(paths: string[]): Promise<ComparisonRow[]> {
+  const rows: ComparisonRow[] = [];
+  for (const path of paths) {
+    const read = async <T>(file: string): Promise<T> => {
+      try {
+        return JSON.parse(await Deno.readTextFile(`${path}/${file}`)) as T;
+      } catch (e) {
+        throw new Error(`${path}/${file}: ${(e as Error).message} (is it a finished run?)`);
+      }
+    };
+    const name = path.replace(/\/+$/, "").split("/").at(-1)!;
+    rows.push(comparisonRow(name, await read("config.json"), await read("metrics.json")));
+  }
+  return rows;
+}
+
+const list = (v: number[], digits: number) =>
+  v.length === 0 ? "-" : v.map((x) => x.toFixed(digits)).join(" / ");
+
+/** The rows as a Markdown table (memory columns list the banks from scale 1 up). */
+export function comparisonToMarkdown(rows: ComparisonRow[]): string {
+  const head = "| run | model | class | seed | epochs | memory | train / test | image AUROC | " +
+    "train s | items read per query | largest weight × N | item cosine to start |";
+  const sep = "|" + " --- |".repeat(12);
+  const lines = rows.map((r) =>
+    `| ${r.run} | ${r.model} | ${r.which ?? "-"} | ${r.seed} | ${r.epochs} | ${r.memory} | ` +
+    `${r.n_train} / ${r.n_test} | ${r.image_auroc.toFixed(4)} | ${r.train_seconds ?? "-"} | ` +
+    `${list(r.items_read, 1)} | ${list(r.max_weight_ratio, 1)} | ${list(r.cosine_to_start, 3)} |`
+  );
+  return [head, sep, ...lines].join("\n") + "\n";
+}
