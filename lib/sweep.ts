@@ -1,7 +1,7 @@
 /**
  * Sweeps over the classes of a dataset (`--normal all`, `--category all`): one run
- * folder per class inside the sweep folder, then a table of image and pixel AUROC with
- * the mean (paper Tables 2 and 3) as table.json, table.md and table.csv.
+ * folder per class inside the sweep folder, then a table of image AUROC, pixel AUROC and
+ * AUPRO with the mean (paper Tables 2 and 3) as table.json, table.md and table.csv.
  *
  * A sweep can be interrupted and resumed: finished classes (metrics.json present) are
  * kept, a class with a checkpoint continues from it.
@@ -68,7 +68,7 @@ export async function trainSweep(base: RunConfig, options: RunOptions): Promise<
     const runDir = new RunDir(out);
     const done = await runDir.readJson<RunMetrics>("metrics.json").catch(() => null);
     if (done != null) {
-      options.progress?.line(`${name}: done before (image AUROC ${done.image_auroc.toFixed(4)})`);
+      options.progress?.line(`${name}: done before (image AUROC ${done.image_auroc?.toFixed(4)})`);
       runs.push({ name, dir: out, metrics: done });
       continue;
     }
@@ -85,6 +85,7 @@ export async function trainSweep(base: RunConfig, options: RunOptions): Promise<
       name: r.name,
       image_auroc: r.metrics!.image_auroc,
       pixel_auroc: r.metrics!.pixel_auroc,
+      aupro: r.metrics!.aupro ?? null,
     })),
   );
   await dir.writeJson("table.json", table);

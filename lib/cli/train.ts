@@ -12,6 +12,7 @@ import { readRunRecord, trainRun } from "../run.ts";
 import { isSweep, trainSweep } from "../sweep.ts";
 import { RunDir } from "../train/run_dir.ts";
 import { tableToMarkdown } from "../eval/table.ts";
+import { metricsSummary } from "../eval/evaluate.ts";
 import { DAAD_VARIANTS } from "../models/daad/config.ts";
 import { TABLE5_ROWS } from "../models/daad_plus/config.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
@@ -129,10 +130,7 @@ async function main(): Promise<number> {
   if (outcome.metrics == null) return EXIT_INTERRUPTED;
   const m = outcome.metrics;
   console.log(
-    `image AUROC ${m.image_auroc.toFixed(4)}` +
-      (m.pixel_auroc != null ? `, pixel AUROC ${m.pixel_auroc.toFixed(4)}` : "") +
-      ` on ${m.n_test} test images (${m.n_anomalous} anomalous); ` +
-      `${m.train_images_per_s?.toFixed(1)} train img/s on ${m.backend}`,
+    `${metricsSummary(m)}; ${m.train_images_per_s?.toFixed(1)} train img/s on ${m.backend}`,
   );
   console.log(`run folder: ${outcome.dir.path}`);
   return 0;
