@@ -10,6 +10,7 @@
 import { pathExists } from "./util/fs.ts";
 import type { RunConfig } from "./config.ts";
 import { listMvtecCategories } from "./data/mvtec.ts";
+import { listVisaObjects } from "./data/visa.ts";
 import { ConfigError } from "./models/daad/config.ts";
 import { makeTable, type ResultsTable, tableToCsv, tableToMarkdown } from "./eval/table.ts";
 import { defaultRunPath, type RunMetrics, type RunOptions, trainRun } from "./run.ts";
@@ -34,6 +35,10 @@ const LISTERS: Partial<Record<RunConfig["data"], ClassLister>> = {
     c.root == null
       ? Promise.reject(new ConfigError("--category all needs --root DIR, the MVTec AD folder"))
       : listMvtecCategories(c.root),
+  visa: (c) =>
+    c.root == null
+      ? Promise.reject(new ConfigError("--category all needs --root DIR, the VisA folder"))
+      : listVisaObjects(c.root),
 };
 
 /** Registers how to list the classes of `data` for `all` sweeps. */

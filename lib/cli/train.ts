@@ -28,8 +28,11 @@ import {
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   model: { type: "enum", choices: MODEL_NAMES, help: "Model to train (default daad)." },
   data: { type: "enum", choices: DATA_NAMES, help: "Dataset; sets the preset (default mnist)." },
-  root: { type: "string", help: "Dataset root folder (MVTec AD, CIFAR-10 batches, video frames)." },
-  category: { type: "string", help: "MVTec AD category, or 'all'." },
+  root: {
+    type: "string",
+    help: "Dataset root folder (MVTec AD, VisA, CIFAR-10 batches, video frames).",
+  },
+  category: { type: "string", help: "MVTec AD category or VisA object, or 'all'." },
   normal: {
     type: "int-or-all",
     min: 0,
@@ -80,6 +83,22 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     help: "MNAD on video: frame reconstruction or prediction (default pred).",
   },
   "max-train": { type: "int", min: 1, help: "Train on at most N images (quick checks)." },
+  "normal-dir": { type: "string", help: "--data folder: normal images (they train)." },
+  "abnormal-dir": {
+    type: "string",
+    help: "--data folder: anomalous test images (sub-folders name defect types).",
+  },
+  "mask-dir": { type: "string", help: "--data folder: masks of the anomalous images, by name." },
+  "normal-test-dir": {
+    type: "string",
+    help: "--data folder: normal test images (default: hold out --test-split of --normal-dir).",
+  },
+  "test-split": {
+    type: "float",
+    min: 0,
+    exclusiveMin: true,
+    help: "--data folder: share of normal images held out for testing (default 0.2, seeded).",
+  },
   threads: THREADS_FLAG,
 };
 
