@@ -19,9 +19,7 @@
 import {
   auroc,
   bestF1Threshold,
-  clipProCurve,
-  proArea,
-  proCurve,
+  proAnalysis,
   type ProPoint,
   rocCurve,
   type RocPoint,
@@ -74,7 +72,7 @@ export interface EvalMetrics {
   threshold: Threshold;
   /** ROC points (thinned to at most 200; empty without anomalies). */
   roc: RocPoint[];
-  /** PRO curve up to the FPR limit (thinned to at most 200); empty without masks. */
+  /** PRO curve up to the FPR limit (thinned to about 200 points); empty without masks. */
   pro_curve: ProPoint[];
   /**
    * Per defect type (test `groups` other than "good", against the "good" images), for
@@ -120,7 +118,7 @@ interface PixelMetrics {
   pro_curve: ProPoint[];
 }
 
-/** Pixel AUROC and AUPRO of the images at `indices` (all when undefined). */
+/** Pixel AUROC, AUPRO and the clipped PRO curve of the images at `indices`. */
 function pixelMetrics(
   maps: Float32Array,
   binary: Uint8Array,
@@ -138,12 +136,8 @@ function pixelMetrics(
   const maskList = indices.map((i) => binary.subarray(i * px, (i + 1) * px));
   const allMaps = indices.length * px === maps.length ? maps : concat(mapList);
   const allMasks = indices.length * px === binary.length ? binary : concatBytes(maskList);
-  const curve = clipProCurve(proCurve(mapList, maskList, shape), fprLimit);
-  return {
-    pixel_auroc: auroc(allMaps, allMasks),
-    aupro: proArea(curve) / fprLimit,
-    pro_curve: thinRoc(curve),
-  };
+  const pro = proAnalysis(mapList, maskList, shape, { fprLimit, maxPoints: 100 });
+  return { pixel_auroc: auroc(allMaps, allMasks), aupro: pro.aupro, pro_curve: pro.curve };
 }
 
 function concat(parts: Float32Array[]): Float32Array {

@@ -22,6 +22,7 @@
  * @module
  */
 import { MetricInputError } from "./auroc.ts";
+import { argsort } from "./_argsort.ts";
 
 /** One point of a PRO curve. */
 export interface ProPoint {
@@ -126,23 +127,57 @@ function checkProInputs(
   }
 }
 
+/** Options of {@linkcode proAnalysis}. */
+export interface ProOptions {
+  /** Where the curve and the area stop (the point at the limit interpolated). Default 0.3. */
+  fprLimit?: number;
+  /**
+   * Thin the returned curve: a point is kept when it moves at least 1/maxPoints of the
+   * FPR range or of PRO from the last kept one (the first and last points are always
+   * kept), so at most about 2·maxPoints points. The area is always exact. Default: all.
+   */
+  maxPoints?: number;
+}
+
+/** What {@linkcode proAnalysis} returns. */
+export interface ProAnalysis {
+  /** Area under the curve up to the limit, divided by the limit. */
+  aupro: number;
+  /** The curve from (0, 0) at threshold +Infinity up to the limit. */
+  curve: ProPoint[];
+  /** Number of anomalous regions and of normal pixels. */
+  regions: number;
+  normalPixels: number;
+}
+
 /**
- * The whole PRO curve: (0, 0) at threshold +Infinity, then one point per distinct score,
- * highest first, ending at FPR 1, PRO 1. Throws {@linkcode MetricInputError} when the
- * masks hold no anomalous region or no normal pixel.
+ * The PRO curve and AUPRO in one sweep over the thresholds: every distinct score from the
+ * highest down, tied pixels together, until the FPR passes `fprLimit`. Throws
+ * {@linkcode MetricInputError} when the masks hold no anomalous region or no normal pixel.
  *
  * @example
  * ```ts
- * import { proCurve } from "./aupro.ts";
- * const pts = proCurve([Float32Array.of(0.9, 0.5, 0.6)], [Uint8Array.of(1, 1, 0)], [1, 3]);
- * console.log(pts.map((p) => [p.fpr, p.pro])); // [[0, 0], [0, 0.5], [1, 0.5], [1, 1]]
+ * import { proAnalysis } from "./aupro.ts";
+ * const r = proAnalysis([Float32Array.of(0.9, 0.5, 0.6)], [Uint8Array.of(1, 1, 0)], [1, 3], {
+ *   fprLimit: 1,
+ * });
+ * console.log(r.curve.map((p) => [p.fpr, p.pro]), r.aupro); // [[0, 0], [0, 0.5], [1, 0.5], [1, 1]] 0.5
  * ```
  */
-export function proCurve(
+export function proAnalysis(
   maps: readonly ArrayLike<number>[],
   masks: readonly ArrayLike<number>[],
   shape: readonly [number, number],
-): ProPoint[] {
+  options: ProOptions = {},
+): ProAnalysis {
+  const fprLimit = options.fprLimit ?? 0.3;
+  if (!(fprLimit > 0 && fprLimit <= 1)) {
+    throw new MetricInputError(`fprLimit must be in (0, 1], got ${fprLimit}`);
+  }
+  const maxPoints = options.maxPoints ?? Infinity;
+  if (!(maxPoints >= 2)) {
+    throw new MetricInputError(`maxPoints must be at least 2, got ${maxPoints}`);
+  }
   checkProInputs(maps, masks, shape);
   const [h, w] = shape, px = h * w, n = maps.length;
   // Per pixel: -1 normal, else the index of its region over all images.
@@ -168,59 +203,58 @@ export function proCurve(
   }
   const scores = new Float64Array(n * px);
   for (let i = 0; i < n; i++) for (let p = 0; p < px; p++) scores[i * px + p] = maps[i][p];
-  const order = new Uint32Array(n * px);
-  for (let k = 0; k < order.length; k++) order[k] = k;
-  order.sort((a, b) => scores[b] - scores[a]);
-  const points: ProPoint[] = [{ threshold: Infinity, fpr: 0, pro: 0 }];
+  const order = argsort(scores);
+  const curve: ProPoint[] = [{ threshold: Infinity, fpr: 0, pro: 0 }];
+  const fprStep = fprLimit / maxPoints, proStep = 1 / maxPoints;
+  let prev = curve[0], kept = curve[0], area = 0;
+  const visit = (p: ProPoint) => {
+    area += (p.fpr - prev.fpr) * (p.pro + prev.pro) / 2;
+    if (p.fpr - kept.fpr >= fprStep || p.pro - kept.pro >= proStep) {
+      curve.push(p);
+      kept = p;
+    }
+    prev = p;
+  };
   // Σ over regions of (covered pixels / region size); PRO = sum / nRegions.
   let proSum = 0, fp = 0;
-  for (let k = 0; k < order.length;) {
+  for (let k = order.length - 1; k >= 0;) {
     const t = scores[order[k]];
-    while (k < order.length && scores[order[k]] === t) {
+    while (k >= 0 && scores[order[k]] === t) {
       const r = region[order[k]];
       if (r < 0) fp++;
       else proSum += inverseSize[r];
-      k++;
+      k--;
     }
-    points.push({ threshold: t, fpr: fp / nNormal, pro: Math.min(1, proSum / nRegions) });
+    const p = { threshold: t, fpr: fp / nNormal, pro: Math.min(1, proSum / nRegions) };
+    if (p.fpr > fprLimit) {
+      // The point at the limit, on the segment to this one.
+      const f = (fprLimit - prev.fpr) / (p.fpr - prev.fpr);
+      visit({ threshold: t, fpr: fprLimit, pro: prev.pro + f * (p.pro - prev.pro) });
+      break;
+    }
+    visit(p);
   }
-  return points;
+  if (curve.at(-1) !== prev) curve.push(prev);
+  return { aupro: area / fprLimit, curve, regions: nRegions, normalPixels: nNormal };
 }
 
 /**
- * The part of a curve from FPR 0 up to `fprLimit`, with the point at exactly `fprLimit`
- * interpolated linearly between its neighbours (its threshold is the lower neighbour's).
+ * The whole PRO curve: (0, 0) at threshold +Infinity, then one point per distinct score,
+ * highest first, ending at FPR 1, PRO 1.
+ *
+ * @example
+ * ```ts
+ * import { proCurve } from "./aupro.ts";
+ * const pts = proCurve([Float32Array.of(0.9, 0.5, 0.6)], [Uint8Array.of(1, 1, 0)], [1, 3]);
+ * console.log(pts.map((p) => [p.fpr, p.pro])); // [[0, 0], [0, 0.5], [1, 0.5], [1, 1]]
+ * ```
  */
-export function clipProCurve(points: readonly ProPoint[], fprLimit: number): ProPoint[] {
-  const out: ProPoint[] = [];
-  for (let i = 0; i < points.length; i++) {
-    const p = points[i];
-    if (p.fpr <= fprLimit) {
-      out.push(p);
-      if (p.fpr === fprLimit) break;
-      continue;
-    }
-    const prev = points[i - 1];
-    const f = (fprLimit - prev.fpr) / (p.fpr - prev.fpr);
-    out.push({ threshold: p.threshold, fpr: fprLimit, pro: prev.pro + f * (p.pro - prev.pro) });
-    break;
-  }
-  return out;
-}
-
-/** Trapezoidal area under a PRO curve's points (FPR on x). */
-export function proArea(points: readonly ProPoint[]): number {
-  let area = 0;
-  for (let i = 1; i < points.length; i++) {
-    area += (points[i].fpr - points[i - 1].fpr) * (points[i].pro + points[i - 1].pro) / 2;
-  }
-  return area;
-}
-
-function checkLimit(fprLimit: number): void {
-  if (!(fprLimit > 0 && fprLimit <= 1)) {
-    throw new MetricInputError(`fprLimit must be in (0, 1], got ${fprLimit}`);
-  }
+export function proCurve(
+  maps: readonly ArrayLike<number>[],
+  masks: readonly ArrayLike<number>[],
+  shape: readonly [number, number],
+): ProPoint[] {
+  return proAnalysis(maps, masks, shape, { fprLimit: 1 }).curve;
 }
 
 /**
@@ -242,6 +276,5 @@ export function aupro(
   shape: readonly [number, number],
   fprLimit = 0.3,
 ): number {
-  checkLimit(fprLimit);
-  return proArea(clipProCurve(proCurve(maps, masks, shape), fprLimit)) / fprLimit;
+  return proAnalysis(maps, masks, shape, { fprLimit }).aupro;
 }

@@ -1,6 +1,6 @@
-import { assertAlmostEquals, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { Rng } from "../util/rng.ts";
-import { aupro, labelRegions, MetricInputError, proCurve } from "./mod.ts";
+import { aupro, labelRegions, MetricInputError, proAnalysis, proCurve } from "./mod.ts";
 
 // Regions by union-find over every pair of 8-neighbours: a second way to the components.
 function regionsBrute(mask: ArrayLike<number>, h: number, w: number): number[][] {
@@ -175,4 +175,27 @@ Deno.test("aupro() rejects masks without regions or normals, bad shapes and limi
     MetricInputError,
     "pixel 1 is NaN",
   );
+});
+
+Deno.test("proAnalysis() thins the curve it returns but keeps the area exact", () => {
+  const rng = new Rng(4);
+  const h = 40, w = 40;
+  const masks = [0, 1, 2].map(() =>
+    Uint8Array.from({ length: h * w }, (_, p) => (p % w > 30 && p % w < 36 ? 1 : 0))
+  );
+  const maps = masks.map((m) => Float32Array.from(m, (v) => rng.next() + 0.4 * v));
+  const full = proAnalysis(maps, masks, [h, w]);
+  const thin = proAnalysis(maps, masks, [h, w], { maxPoints: 20 });
+  assert(full.curve.length > 500, `${full.curve.length} points`);
+  assert(thin.curve.length <= 42, `${thin.curve.length} points`);
+  assertEquals(thin.aupro, full.aupro);
+  assertEquals(thin.curve[0], full.curve[0]);
+  assertEquals(thin.curve.at(-1), full.curve.at(-1));
+  assertAlmostEquals(full.curve.at(-1)!.fpr, 0.3, 1e-12);
+  assertEquals([full.regions, full.normalPixels], [3, 3 * (h * w - 5 * h)]);
+  for (let i = 1; i < thin.curve.length; i++) {
+    assert(
+      thin.curve[i].fpr >= thin.curve[i - 1].fpr && thin.curve[i].pro >= thin.curve[i - 1].pro,
+    );
+  }
 });

@@ -5,5 +5,5 @@
  */
 export { auroc, bestF1Threshold, MetricInputError, rocArea, rocCurve } from "./auroc.ts";
 export type { RocPoint } from "./auroc.ts";
-export { aupro, clipProCurve, labelRegions, proArea, proCurve } from "./aupro.ts";
-export type { ProPoint, Regions } from "./aupro.ts";
+export { aupro, labelRegions, proAnalysis, proCurve } from "./aupro.ts";
+export type { ProAnalysis, ProOptions, ProPoint, Regions } from "./aupro.ts";
