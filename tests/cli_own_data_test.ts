@@ -7,7 +7,7 @@
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { runTask } from "./cli_helpers.ts";
 import { writeSynthMvtec } from "../lib/data/synth_mvtec.ts";
-import { writeVisaFixture } from "../lib/data/visa.ts";
+import { writeVisaFixture } from "../lib/data/synth_visa.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "daad-own-data-" });
 const TINY = [

@@ -25,6 +25,7 @@ export * from "./stripes.ts";
 export * from "./video.ts";
 export * from "./synth_video.ts";
 export * from "./visa.ts";
+export * from "./synth_visa.ts";
 export * from "./folder.ts";
 
 /** Where `--data video` without `--root` writes and reads the synthetic video. */

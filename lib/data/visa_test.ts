@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
 import { DatasetError } from "./errors.ts";
-import { listVisaObjects, loadVisaCategory, readVisaSplit, writeVisaFixture } from "./visa.ts";
+import { listVisaObjects, loadVisaCategory, readVisaSplit } from "./visa.ts";
+import { writeVisaFixture } from "./synth_visa.ts";
 
 const root = await Deno.makeTempDir({ prefix: "daad-visa-" });
 await writeVisaFixture({ out: root, nTrain: 4, nTestNormal: 2, nTestAnomaly: 2, width: 32 });
@@ -14,19 +15,6 @@ async function withCsv(edit: (text: string) => string): Promise<string> {
   await Deno.writeTextFile(`${copy}/split_csv/1cls.csv`, edit(csvText));
   return copy;
 }
-
-Deno.test("writeVisaFixture() writes VisA's official layout and split file", async () => {
-  const lines = csvText.trim().split("\n");
-  assertEquals(lines[0], "object,split,label,image,mask");
-  assertEquals(lines.length, 1 + 2 * 8);
-  assertEquals(lines[1], "candle,train,normal,candle/Data/Images/Normal/0000.JPG,");
-  assert(
-    lines.includes(
-      "candle,test,anomaly,candle/Data/Images/Anomaly/000.JPG,candle/Data/Masks/Anomaly/000.png",
-    ),
-  );
-  assertEquals(await listVisaObjects(root), ["candle", "pcb1"]);
-});
 
 Deno.test("loadVisaCategory() loads an object's train and test split with labels, masks and groups", async () => {
   const { train, test, protocol } = await loadVisaCategory({ root, category: "pcb1", size: 16 });
