@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
 import { DatasetError } from "./errors.ts";
-import { listVisaObjects, loadVisaCategory, readVisaSplit } from "./visa.ts";
+import { loadVisaCategory, readVisaSplit } from "./visa.ts";
 import { writeVisaFixture } from "./synth_visa.ts";
 
 const root = await Deno.makeTempDir({ prefix: "daad-visa-" });
