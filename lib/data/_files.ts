@@ -83,7 +83,12 @@ export async function listImagesDeep(path: string): Promise<string[]> {
   return out.sort();
 }
 
-/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the order. */
+/**
+ * Runs `fn` over `items` with at most `limit` calls in flight; results keep the order.
+ * After a failure no new call starts, and the calls in flight finish before the first
+ * error is thrown: no image decode is left running behind a rejected load (a native
+ * decoder still working when the process exits can crash it).
+ */
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,
@@ -91,12 +96,18 @@ export async function mapLimit<T, R>(
 ): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  const errors: unknown[] = [];
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && errors.length === 0) {
       const i = next++;
-      out[i] = await fn(items[i], i);
+      try {
+        out[i] = await fn(items[i], i);
+      } catch (error) {
+        errors.push(error);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (errors.length > 0) throw errors[0];
   return out;
 }
