@@ -33,7 +33,15 @@ export const MODEL_NAMES = ["ae", "ae-skip", "memae", "daad", "daad-plus", "mnad
 export type ModelName = typeof MODEL_NAMES[number];
 
 /** Every dataset `--data` accepts. */
-export const DATA_NAMES = ["mvtec", "mnist", "cifar10", "stripes", "video"] as const;
+export const DATA_NAMES = [
+  "mvtec",
+  "mnist",
+  "cifar10",
+  "stripes",
+  "video",
+  "visa",
+  "folder",
+] as const;
 export type DataName = typeof DATA_NAMES[number];
 
 /** A fully resolved run configuration (what config.json records). */
@@ -90,6 +98,16 @@ export interface RunConfig {
   eq1: boolean;
   /** MNAD as the paper writes it or as the official code runs it; null for other models. */
   mnadVariant: MnadVariant | null;
+  /** `--data folder`: the normal images (they train; a share tests without normalTestDir). */
+  normalDir?: string | null;
+  /** `--data folder`: anomalous test images (sub-folders name defect types). */
+  abnormalDir?: string | null;
+  /** `--data folder`: masks of the anomalous images, paired by file name. */
+  maskDir?: string | null;
+  /** `--data folder`: normal test images; then every image of normalDir trains. */
+  normalTestDir?: string | null;
+  /** `--data folder`: share of normalDir held out for testing (null = 0.2). */
+  testSplit?: number | null;
 }
 
 /** The values used when neither a preset nor a flag sets them. */
@@ -179,6 +197,29 @@ export const PRESETS: Readonly<Record<DataName, Partial<RunConfig>>> = Object.fr
     epochs: 20,
     lr: 1e-3,
     augment: "none",
+  },
+  // VisA and your own image folders: MVTec AD's settings (the paper's).
+  visa: {
+    size: 256,
+    width: 64,
+    memory: 500,
+    division: [8, 8, 1],
+    batch: 8,
+    epochs: 1000,
+    lr: 1e-4,
+    augment: "flip",
+    recLoss: "l2",
+  },
+  folder: {
+    size: 256,
+    width: 64,
+    memory: 500,
+    division: [8, 8, 1],
+    batch: 8,
+    epochs: 1000,
+    lr: 1e-4,
+    augment: "flip",
+    recLoss: "l2",
   },
   // Supplement, "Experiments on Video Datasets": r = 16, N = 2000, lr 2e-4, batch 4, 60 epochs.
   video: {
@@ -318,10 +359,49 @@ export function validateRunConfig(c: RunConfig): void {
       throw flag("mnad-variant", c.mnadVariant, MNAD_VARIANTS.join("|"));
     }
   }
+  validateFolderFlags(c);
   if (c.normal != null && c.normal !== "all") {
     if (!Number.isInteger(c.normal) || c.normal < 0 || c.normal > 9) {
       throw flag("normal", c.normal, "a class 0..9 or 'all'");
     }
+  }
+}
+
+/** The flags of `--data folder` (`RunConfig` field, flag). */
+export const FOLDER_FLAGS = [
+  ["normalDir", "normal-dir"],
+  ["abnormalDir", "abnormal-dir"],
+  ["maskDir", "mask-dir"],
+  ["normalTestDir", "normal-test-dir"],
+  ["testSplit", "test-split"],
+] as const;
+
+function validateFolderFlags(c: RunConfig): void {
+  if (c.data !== "folder") {
+    for (const [key, flag] of FOLDER_FLAGS) {
+      if (c[key] != null) {
+        throw new ConfigError(`--${flag} is for --data folder, not --data ${c.data}`);
+      }
+    }
+    return;
+  }
+  if (c.normalDir == null) {
+    throw new ConfigError("--data folder needs --normal-dir DIR, the folder of normal images");
+  }
+  if (c.testSplit != null) {
+    if (!(c.testSplit > 0 && c.testSplit < 1)) {
+      throw new ConfigError(
+        `--test-split expects a share between 0 and 1 (exclusive), got ${c.testSplit}`,
+      );
+    }
+    if (c.normalTestDir != null) {
+      throw new ConfigError(
+        "--test-split holds out normal images only without --normal-test-dir; give one of them",
+      );
+    }
+  }
+  if (c.maskDir != null && c.abnormalDir == null) {
+    throw new ConfigError("--mask-dir needs --abnormal-dir (masks mark the abnormal images)");
   }
 }
 

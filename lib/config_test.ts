@@ -122,3 +122,35 @@ Deno.test("readRunRecord() reads an MNAD run recorded before --mnad-variant as t
   assertEquals((await readRunRecord(dir)).config.mnadVariant, "paper");
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("resolveRunConfig() takes --data folder's flags and refuses them elsewhere", () => {
+  const c = resolveRunConfig({
+    data: "folder",
+    normalDir: "ok",
+    abnormalDir: "bad",
+    testSplit: 0.3,
+  });
+  assertEquals([c.size, c.normalDir, c.abnormalDir, c.testSplit], [256, "ok", "bad", 0.3]);
+  assertEquals(resolveRunConfig({ data: "visa", category: "candle" }).memory, 500);
+  assertThrows(() => resolveRunConfig({ data: "folder" }), ConfigError, "needs --normal-dir");
+  assertThrows(
+    () => resolveRunConfig({ data: "mvtec", maskDir: "m" }),
+    ConfigError,
+    "--mask-dir is for --data folder, not --data mvtec",
+  );
+  assertThrows(
+    () => resolveRunConfig({ data: "folder", normalDir: "ok", testSplit: 1 }),
+    ConfigError,
+    "--test-split expects a share between 0 and 1 (exclusive), got 1",
+  );
+  assertThrows(
+    () => resolveRunConfig({ data: "folder", normalDir: "ok", normalTestDir: "t", testSplit: 0.2 }),
+    ConfigError,
+    "give one of them",
+  );
+  assertThrows(
+    () => resolveRunConfig({ data: "folder", normalDir: "ok", maskDir: "m" }),
+    ConfigError,
+    "--mask-dir needs --abnormal-dir",
+  );
+});

@@ -122,7 +122,10 @@ export async function evaluateModel(
     }
     scores = minMaxPerGroup(scores, data.test.groups);
   }
-  const m = evaluateScores(scores, data.test.labels, scored.maps, data.test.masks);
+  const m = evaluateScores(scores, data.test.labels, scored.maps, data.test.masks, {
+    shape: [data.test.height, data.test.width],
+    groups: data.test.groups,
+  });
   const metrics: RunMetrics = {
     model: config.model,
     data: config.data,

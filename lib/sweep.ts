@@ -1,7 +1,7 @@
 /**
  * Sweeps over the classes of a dataset (`--normal all`, `--category all`): one run
- * folder per class inside the sweep folder, then a table of image and pixel AUROC with
- * the mean (paper Tables 2 and 3) as table.json, table.md and table.csv.
+ * folder per class inside the sweep folder, then a table of image AUROC, pixel AUROC and
+ * AUPRO with the mean (paper Tables 2 and 3) as table.json, table.md and table.csv.
  *
  * A sweep can be interrupted and resumed: finished classes (metrics.json present) are
  * kept, a class with a checkpoint continues from it.
@@ -10,6 +10,7 @@
 import { pathExists } from "./util/fs.ts";
 import type { RunConfig } from "./config.ts";
 import { listMvtecCategories } from "./data/mvtec.ts";
+import { listVisaObjects } from "./data/visa.ts";
 import { ConfigError } from "./models/daad/config.ts";
 import { makeTable, type ResultsTable, tableToCsv, tableToMarkdown } from "./eval/table.ts";
 import { defaultRunPath, type RunMetrics, type RunOptions, trainRun } from "./run.ts";
@@ -34,6 +35,10 @@ const LISTERS: Partial<Record<RunConfig["data"], ClassLister>> = {
     c.root == null
       ? Promise.reject(new ConfigError("--category all needs --root DIR, the MVTec AD folder"))
       : listMvtecCategories(c.root),
+  visa: (c) =>
+    c.root == null
+      ? Promise.reject(new ConfigError("--category all needs --root DIR, the VisA folder"))
+      : listVisaObjects(c.root),
 };
 
 /** Registers how to list the classes of `data` for `all` sweeps. */
@@ -68,7 +73,7 @@ export async function trainSweep(base: RunConfig, options: RunOptions): Promise<
     const runDir = new RunDir(out);
     const done = await runDir.readJson<RunMetrics>("metrics.json").catch(() => null);
     if (done != null) {
-      options.progress?.line(`${name}: done before (image AUROC ${done.image_auroc.toFixed(4)})`);
+      options.progress?.line(`${name}: done before (image AUROC ${done.image_auroc?.toFixed(4)})`);
       runs.push({ name, dir: out, metrics: done });
       continue;
     }
@@ -85,6 +90,7 @@ export async function trainSweep(base: RunConfig, options: RunOptions): Promise<
       name: r.name,
       image_auroc: r.metrics!.image_auroc,
       pixel_auroc: r.metrics!.pixel_auroc,
+      aupro: r.metrics!.aupro ?? null,
     })),
   );
   await dir.writeJson("table.json", table);

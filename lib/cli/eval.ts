@@ -1,11 +1,12 @@
 /**
- * `deno task eval --run DIR`: recomputes DIR/metrics.json (image and pixel AUROC, ROC
- * points, F1 threshold) from the run's checkpoint; for a sweep folder, every class and
+ * `deno task eval --run DIR`: recomputes DIR/metrics.json (image and pixel AUROC, AUPRO,
+ * per-defect results, ROC and PRO points, threshold) from the run's checkpoint; for a sweep folder, every class and
  * the table.
  * @module
  */
 import { initBackend } from "../backend.ts";
 import { makeTable, tableToCsv, tableToMarkdown } from "../eval/table.ts";
+import { metricsSummary } from "../eval/evaluate.ts";
 import { evaluateRunDir, type RunMetrics } from "../run.ts";
 import { consoleProgress } from "../train/progress.ts";
 import { RunDir } from "../train/run_dir.ts";
@@ -45,7 +46,12 @@ async function main(): Promise<number> {
     const rows = [];
     for (const name of sweep.classes) {
       const m: RunMetrics = await evaluateRunDir(`${path}/${name}`, { backend, progress });
-      rows.push({ name, image_auroc: m.image_auroc, pixel_auroc: m.pixel_auroc });
+      rows.push({
+        name,
+        image_auroc: m.image_auroc,
+        pixel_auroc: m.pixel_auroc,
+        aupro: m.aupro,
+      });
     }
     const title = sweep.config.normal === "all"
       ? `one-class ${sweep.config.data}`
@@ -59,11 +65,8 @@ async function main(): Promise<number> {
   }
   const m = await evaluateRunDir(path, { backend, progress });
   console.log(
-    `image AUROC ${m.image_auroc.toFixed(4)}` +
-      (m.pixel_auroc != null ? `, pixel AUROC ${m.pixel_auroc.toFixed(4)}` : "") +
-      ` on ${m.n_test} test images; threshold ${m.threshold.value.toPrecision(4)} (F1 ${
-        m.threshold.f1.toFixed(3)
-      })`,
+    `${metricsSummary(m)}; threshold ${m.threshold.value.toPrecision(4)}` +
+      (m.threshold.f1 != null ? ` (F1 ${m.threshold.f1.toFixed(3)})` : ""),
   );
   console.log(`wrote ${dir.metricsPath}`);
   return 0;

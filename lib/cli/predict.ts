@@ -2,8 +2,9 @@
  * `deno task predict --run DIR PATH...`: scores new images with a trained run.
  *
  * Prints one line per image: score, verdict against the threshold (default: the one
- * that maximised F1 on the run's test split, from metrics.json; `--threshold X`
- * overrides), and path. Writes a heat-map PNG per image (the error map over the
+ * in metrics.json: F1-optimal on the run's test split, or, for a run whose test set had
+ * no anomalies, a quantile of its held-out normal scores; `--threshold X` overrides),
+ * and path. Writes a heat-map PNG per image (the error map over the
  * image; one colour scale for the whole call, or `--heat-max`).
  * @module
  */
@@ -98,6 +99,7 @@ async function main(): Promise<number> {
     // Set-level scores (DAAD+'s eq. 7) are scaled as on the run's test set.
     if (metrics?.score_calibration != null) model.calibrate?.(metrics.score_calibration);
     let threshold = flags.threshold as number | undefined;
+    let source = "--threshold";
     if (threshold == null) {
       if (metrics?.threshold?.value == null || !Number.isFinite(metrics.threshold.value)) {
         throw new ArgError(
@@ -105,6 +107,9 @@ async function main(): Promise<number> {
         );
       }
       threshold = metrics.threshold.value;
+      source = metrics.threshold.method === "normal-quantile"
+        ? `the ${metrics.threshold.quantile} quantile of the run's held-out normal scores`
+        : "F1-optimal on the run's test split";
     }
     const size = record.config.size;
     const channels = Number((record.model_config as { channels?: number }).channels ?? 1);
@@ -175,7 +180,7 @@ async function main(): Promise<number> {
       console.error(
         `${results.length} images, ${n} anomalous at threshold ${
           threshold.toPrecision(6)
-        }; heat-maps in ${outDir}`,
+        } (${source}); heat-maps in ${outDir}`,
       );
     }
     return 0;

@@ -20,6 +20,7 @@ import { readRunRecord, trainRun } from "../run.ts";
 import { isSweep, trainSweep } from "../sweep.ts";
 import { RunDir } from "../train/run_dir.ts";
 import { tableToMarkdown } from "../eval/table.ts";
+import { metricsSummary } from "../eval/evaluate.ts";
 import { DAAD_VARIANTS } from "../models/daad/config.ts";
 import { TABLE5_ROWS } from "../models/daad_plus/config.ts";
 import { MNAD_VARIANTS } from "../models/mnad/config.ts";
@@ -38,9 +39,10 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   data: { type: "enum", choices: DATA_NAMES, help: "Dataset; sets the preset (default mnist)." },
   root: {
     type: "string",
-    help: "Dataset root folder (MVTec AD, CIFAR-10 batches, video frames, MNIST-style IDX files).",
+    help:
+      "Dataset root folder (MVTec AD, VisA, CIFAR-10 batches, video frames, MNIST-style IDX files).",
   },
-  category: { type: "string", help: "MVTec AD category, or 'all'." },
+  category: { type: "string", help: "MVTec AD category or VisA object, or 'all'." },
   normal: {
     type: "int-or-all",
     min: 0,
@@ -120,6 +122,22 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     help: "MNAD as the paper writes it or as the official code runs it (default official; " +
       "docs/mnad-variants.md).",
   },
+  "normal-dir": { type: "string", help: "--data folder: normal images (they train)." },
+  "abnormal-dir": {
+    type: "string",
+    help: "--data folder: anomalous test images (sub-folders name defect types).",
+  },
+  "mask-dir": { type: "string", help: "--data folder: masks of the anomalous images, by name." },
+  "normal-test-dir": {
+    type: "string",
+    help: "--data folder: normal test images (default: hold out --test-split of --normal-dir).",
+  },
+  "test-split": {
+    type: "float",
+    min: 0,
+    exclusiveMin: true,
+    help: "--data folder: share of normal images held out for testing (default 0.2, seeded).",
+  },
   threads: THREADS_FLAG,
 };
 
@@ -179,10 +197,7 @@ async function main(): Promise<number> {
   if (outcome.metrics == null) return EXIT_INTERRUPTED;
   const m = outcome.metrics;
   console.log(
-    `image AUROC ${m.image_auroc.toFixed(4)}` +
-      (m.pixel_auroc != null ? `, pixel AUROC ${m.pixel_auroc.toFixed(4)}` : "") +
-      ` on ${m.n_test} test images (${m.n_anomalous} anomalous); ` +
-      `${m.train_images_per_s?.toFixed(1)} train img/s on ${m.backend}`,
+    `${metricsSummary(m)}; ${m.train_images_per_s?.toFixed(1)} train img/s on ${m.backend}`,
   );
   console.log(`run folder: ${outcome.dir.path}`);
   return 0;

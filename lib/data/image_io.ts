@@ -35,6 +35,7 @@ interface SharpPipeline {
   ): SharpPipeline;
   raw(options: { depth: "uchar" }): SharpPipeline;
   png(): SharpPipeline;
+  jpeg(options: { quality: number }): SharpPipeline;
   toBuffer(): Promise<Uint8Array>;
   toBuffer(options: { resolveWithObject: true }): Promise<{
     data: Uint8Array;
@@ -267,8 +268,9 @@ export async function readImage(path: string, options: ReadImageOptions): Promis
 
 /**
  * Reads a ground-truth mask (grey or RGB; 0 = normal, 255 = anomalous), resizes it to
- * size x size with nearest-neighbour sampling and thresholds at 128 (any channel).
- * Returns size·size values in {0, 1}.
+ * size x size with nearest-neighbour sampling and thresholds at 128 (any channel; VisA's
+ * masks, which hold small region numbers, use `threshold: 1`). Returns size·size values
+ * in {0, 1}.
  *
  * @example
  * ```ts
@@ -280,14 +282,19 @@ export async function readImage(path: string, options: ReadImageOptions): Promis
  * console.log((await readMask(path, 4))[5]); // 1
  * ```
  */
-export async function readMask(path: string, size: number): Promise<Float32Array> {
+export async function readMask(
+  path: string,
+  size: number,
+  options: { threshold?: number } = {},
+): Promise<Float32Array> {
   checkSize(size, "mask size");
+  const threshold = options.threshold ?? 128;
   const { bytes, channels } = await decode(path, size, "nearest");
   const out = new Float32Array(size * size);
   for (let p = 0; p < out.length; p++) {
     let v = 0;
     for (let k = 0; k < channels; k++) v = Math.max(v, bytes[p * channels + k]);
-    out[p] = v >= 128 ? 1 : 0;
+    out[p] = v >= threshold ? 1 : 0;
   }
   return out;
 }
@@ -337,6 +344,39 @@ export async function encodePng(
   if (channels <= 2) pipe = pipe.toColourspace("b-w");
   const png = await pipe.png().toBuffer();
   return new Uint8Array(png.buffer, png.byteOffset, png.length);
+}
+
+/**
+ * Encodes grey or RGB HWC bytes (0..255) as JPEG (VisA and most photo folders hold JPEGs).
+ *
+ * @example
+ * ```ts
+ * import { encodeJpeg } from "./image_io.ts";
+ * const jpg = await encodeJpeg(new Uint8Array(4 * 2 * 3).fill(200), 4, 2, 3);
+ * console.log(jpg[0], jpg[1]); // 255 216 (the JPEG start-of-image marker)
+ * ```
+ */
+export async function encodeJpeg(
+  data: Uint8Array,
+  width: number,
+  height: number,
+  channels: 1 | 3,
+  quality = 95,
+): Promise<Uint8Array> {
+  checkSize(width, "JPEG width");
+  checkSize(height, "JPEG height");
+  if (data.length !== width * height * channels) {
+    throw new DatasetError(
+      `encodeJpeg: ${data.length} values for ${width}x${height}x${channels} (${
+        width * height * channels
+      } expected)`,
+    );
+  }
+  const sharp = await loadSharp();
+  let pipe = sharp(data, { raw: { width, height, channels } });
+  if (channels === 1) pipe = pipe.toColourspace("b-w");
+  const jpg = await pipe.jpeg({ quality }).toBuffer();
+  return new Uint8Array(jpg.buffer, jpg.byteOffset, jpg.length);
 }
 
 /**

@@ -11,6 +11,8 @@ import { oneClassCifar10 } from "./cifar10.ts";
 import { stripesDataset } from "./stripes.ts";
 import { loadVideoDataset } from "./video.ts";
 import { ensureSynthVideo } from "./synth_video.ts";
+import { listVisaObjects, loadVisaCategory } from "./visa.ts";
+import { loadImageFolders } from "./folder.ts";
 
 export * from "./image_set.ts";
 export { DatasetError } from "./errors.ts";
@@ -23,6 +25,9 @@ export * from "./cifar10.ts";
 export * from "./stripes.ts";
 export * from "./video.ts";
 export * from "./synth_video.ts";
+export * from "./visa.ts";
+export * from "./synth_visa.ts";
+export * from "./folder.ts";
 
 /** Where `--data video` without `--root` writes and reads the synthetic video. */
 export const SYNTH_VIDEO_ROOT: string = new URL("../../data/video", import.meta.url).pathname;
@@ -118,6 +123,39 @@ async function loadUncapped(c: RunConfig): Promise<RunData> {
         maxTest: c.maxTest ?? undefined,
       });
       return { ...data, scoreNormalization: "per-group-minmax" };
+    }
+    case "visa": {
+      if (c.root == null) {
+        throw new ConfigError(
+          "--data visa needs --root DIR, the VisA folder holding split_csv/1cls.csv",
+        );
+      }
+      if (c.category == null || c.category === "all") {
+        const found = await listVisaObjects(c.root);
+        throw new ConfigError(
+          `--data visa needs --category OBJECT or 'all'; found in ${c.root}: ${found.join(", ")}`,
+        );
+      }
+      return await loadVisaCategory({
+        root: c.root,
+        category: c.category,
+        size: c.size,
+        maxTest: c.maxTest ?? undefined,
+      });
+    }
+    case "folder": {
+      if (c.normalDir == null) {
+        throw new ConfigError("--data folder needs --normal-dir DIR, the folder of normal images");
+      }
+      return await loadImageFolders({
+        normalDir: c.normalDir,
+        abnormalDir: c.abnormalDir,
+        maskDir: c.maskDir,
+        normalTestDir: c.normalTestDir,
+        testSplit: c.testSplit,
+        size: c.size,
+        seed: c.seed,
+      });
     }
     case "stripes":
       return stripesDataset({

@@ -26,6 +26,8 @@
  * @module
  */
 import { DatasetError } from "./errors.ts";
+import { isDir, join, listDir, mapLimit, statOrNull, stem } from "./_files.ts";
+export { IMAGE_EXTENSIONS } from "./_files.ts";
 import { imageInfo, readImage, readMask } from "./image_io.ts";
 import type { ImageSet } from "./image_set.ts";
 import type { RunData } from "./mod.ts";
@@ -50,16 +52,6 @@ export const MVTEC_CATEGORIES: readonly string[] = Object.freeze([
   "zipper",
 ]);
 
-/** File extensions read as images (case-insensitive); other files are ignored. */
-export const IMAGE_EXTENSIONS: readonly string[] = Object.freeze([
-  ".png",
-  ".jpg",
-  ".jpeg",
-  ".tif",
-  ".tiff",
-  ".webp",
-]);
-
 /** Options of {@linkcode loadMvtecCategory}. */
 export interface MvtecCategoryOptions {
   /** The dataset root, holding one folder per category. */
@@ -75,52 +67,6 @@ export interface MvtecCategoryOptions {
   maxTest?: number;
   /** Images decoded at the same time. Default 4. */
   concurrency?: number;
-}
-
-function join(...parts: string[]): string {
-  return parts.join("/").replace(/\/{2,}/g, "/");
-}
-
-async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.stat(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw new DatasetError(`cannot read ${path}: ${(e as Error).message}`);
-  }
-}
-
-async function isDir(path: string): Promise<boolean> {
-  return (await statOrNull(path))?.isDirectory === true;
-}
-
-function isImageName(name: string): boolean {
-  if (name.startsWith(".")) return false;
-  const lower = name.toLowerCase();
-  return IMAGE_EXTENSIONS.some((ext) => lower.endsWith(ext));
-}
-
-function stem(name: string): string {
-  const dot = name.lastIndexOf(".");
-  return dot > 0 ? name.slice(0, dot) : name;
-}
-
-/** Names in a folder, sorted; `kind` picks folders or image files. */
-async function listDir(path: string, kind: "dirs" | "images"): Promise<string[]> {
-  const out: string[] = [];
-  try {
-    for await (const e of Deno.readDir(path)) {
-      if (
-        kind === "dirs" ? e.isDirectory && !e.name.startsWith(".") : e.isFile && isImageName(e.name)
-      ) {
-        out.push(e.name);
-      }
-    }
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new DatasetError(`folder not found: ${path}`);
-    throw new DatasetError(`cannot list ${path}: ${(e as Error).message}`);
-  }
-  return out.sort();
 }
 
 async function checkRoot(root: string): Promise<void> {
@@ -255,20 +201,6 @@ async function listTest(root: string, category: string): Promise<TestItem[]> {
     throw new DatasetError(`no test images in ${testDir} (expected test/good/*.png and defects)`);
   }
   return items;
-}
-
-/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T, i: number) => Promise<R>) {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**

@@ -339,7 +339,7 @@ export function summarizeSweep(points: readonly SweepPoint[]): SweepSummary[] {
     return {
       group,
       points: pts,
-      imageAuroc: spread(pts.map((p) => p.metrics.image_auroc)),
+      imageAuroc: spread(pts.map((p) => p.metrics.image_auroc ?? NaN)),
       pixelAuroc: pixel.every((v) => v != null) ? spread(pixel as number[]) : null,
     };
   });

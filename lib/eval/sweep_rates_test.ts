@@ -113,7 +113,7 @@ Deno.test("sweepSettings() trains and scores one model per setting, keeping exam
   assertEquals(points.map((p) => p.config.division), [[1, 1, 1], [2, 2, 1]]);
   for (const p of points) {
     assertEquals(p.metrics.n_test, 6);
-    assert(p.metrics.image_auroc >= 0 && p.metrics.image_auroc <= 1);
+    assert(p.metrics.image_auroc! >= 0 && p.metrics.image_auroc! <= 1);
     assertEquals(p.history.length, 1);
     assertEquals(p.examples.indices, [0, 3]);
     assertEquals(p.examples.reconstructions.map((r) => r.length), [1024, 1024]);

@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { argsort } from "./_argsort.ts";
 
 /** Raised for inputs an AUROC cannot be computed on; the message says why. */
 export class MetricInputError extends Error {
@@ -42,7 +43,7 @@ function checkInputs(scores: ArrayLike<number>, labels: ArrayLike<number | boole
 export function auroc(scores: ArrayLike<number>, labels: ArrayLike<number | boolean>): number {
   checkInputs(scores, labels);
   const n = scores.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
+  const order = argsort(scores);
   let nPos = 0;
   for (let i = 0; i < n; i++) nPos += Number(labels[i]);
   const nNeg = n - nPos;
@@ -81,7 +82,7 @@ export function rocCurve(
 ): RocPoint[] {
   checkInputs(scores, labels);
   const n = scores.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
+  const order = argsort(scores).reverse();
   let nPos = 0;
   for (let i = 0; i < n; i++) nPos += Number(labels[i]);
   const nNeg = n - nPos;

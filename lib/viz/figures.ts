@@ -18,7 +18,7 @@
  * @module
  */
 import { summarizeMemoryUsage } from "../memory/diagnostics.ts";
-import type { RocPoint } from "../metrics/mod.ts";
+import type { ProPoint, RocPoint } from "../metrics/mod.ts";
 
 /** One plotly.js trace (`scatter`, `bar`, `histogram`...), plain JSON. */
 export interface Trace {
@@ -195,6 +195,69 @@ export function rocFigure(curves: readonly RocCurve[], options: RocFigureOptions
         scaleanchor: "x",
         scaleratio: 1,
       },
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// PRO
+
+/** One PRO curve for {@linkcode proFigure}. */
+export interface ProCurve {
+  name: string;
+  points: readonly ProPoint[];
+  /** Shown in the legend when given. */
+  aupro?: number;
+}
+
+/** Options of {@linkcode proFigure}. */
+export interface ProFigureOptions {
+  title?: string;
+  /** The FPR up to which AUPRO integrates; the x axis ends there. Default 0.3. */
+  fprLimit?: number;
+}
+
+/**
+ * Per-region overlap curves (MVTec AD's PRO: false positive rate of normal pixels against
+ * the mean share of each anomalous region detected) up to the FPR limit of AUPRO.
+ *
+ * @example
+ * ```ts
+ * import { proFigure } from "./figures.ts";
+ * const fig = proFigure([{
+ *   name: "DAAD",
+ *   aupro: 0.9,
+ *   points: [{ threshold: Infinity, fpr: 0, pro: 0 }, { threshold: 0.5, fpr: 0.3, pro: 1 }],
+ * }]);
+ * console.log(fig.data[0].name); // DAAD (AUPRO 0.900)
+ * ```
+ */
+export function proFigure(curves: readonly ProCurve[], options: ProFigureOptions = {}): Figure {
+  const limit = options.fprLimit ?? 0.3;
+  const data: Trace[] = curves.map((c, i) => {
+    c.points.forEach((p, j) => {
+      for (const key of ["fpr", "pro"] as const) {
+        if (!(p[key] >= 0 && p[key] <= 1)) {
+          throw new RangeError(
+            `PRO curve '${c.name}': point ${j} has ${key} ${p[key]}, expected a value in [0, 1]`,
+          );
+        }
+      }
+    });
+    return {
+      type: "scatter",
+      mode: "lines",
+      name: c.aupro != null ? `${c.name} (AUPRO ${c.aupro.toFixed(3)})` : c.name,
+      x: c.points.map((p) => p.fpr),
+      y: c.points.map((p) => p.pro),
+      line: { color: PALETTE[i % PALETTE.length], width: 2, shape: "linear" },
+    };
+  });
+  return {
+    data,
+    layout: baseLayout(options.title ?? "PRO", {
+      xaxis: { title: { text: "false positive rate (normal pixels)" }, range: [0, limit] },
+      yaxis: { title: { text: "per-region overlap" }, range: [0, 1.02] },
     }),
   };
 }

@@ -5,6 +5,7 @@ import {
   type Figure,
   lossCurveFigure,
   memoryUsageFigure,
+  proFigure,
   rocFigure,
   scatterFigure,
   scoreHistogramFigure,
@@ -68,6 +69,27 @@ Deno.test("rocFigure() draws each curve with its AUROC and the chance diagonal l
   assertEquals(fig.data[2].name, "chance");
   assertEquals([fig.data[2].x, fig.data[2].y], [[0, 1], [0, 1]]);
   assertPlainJson(fig);
+});
+
+Deno.test("proFigure() draws each PRO curve with its AUPRO, the x axis ending at the limit", () => {
+  const points = [
+    { threshold: Infinity, fpr: 0, pro: 0 },
+    { threshold: 0.7, fpr: 0, pro: 0.6 },
+    { threshold: 0.2, fpr: 0.1, pro: 0.9 },
+  ];
+  const fig = proFigure([{ name: "DAAD", points, aupro: 0.8 }, { name: "AE", points }], {
+    fprLimit: 0.1,
+  });
+  assertEquals(fig.data.map((t) => t.name), ["DAAD (AUPRO 0.800)", "AE"]);
+  assertEquals(fig.data[0].x, [0, 0, 0.1]);
+  assertEquals(fig.data[0].y, [0, 0.6, 0.9]);
+  assertEquals((fig.layout.xaxis as { range: number[] }).range, [0, 0.1]);
+  assertPlainJson(fig);
+  assertThrows(
+    () => proFigure([{ name: "bad", points: [{ threshold: 1, fpr: -0.1, pro: 1 }] }]),
+    RangeError,
+    "PRO curve 'bad': point 0 has fpr -0.1",
+  );
 });
 
 Deno.test("rocFigure() names the curve, point and value outside [0, 1]", () => {

@@ -1,6 +1,7 @@
 /**
  * A run's report as one self-contained HTML page: metrics table, loss curves, ROC
- * curves, score histograms, extra figures and image grids. plotly.js is inlined once in
+ * curves, the PRO curve and per-defect results (from `metrics.json`), score histograms,
+ * extra figures and image grids. plotly.js is inlined once in
  * the page's head and images are PNG data URIs, so the page opens offline, from a file,
  * and can be mailed or archived as one file.
  *
@@ -21,13 +22,14 @@
  * ```
  * @module
  */
-import type { RocPoint } from "../metrics/mod.ts";
+import type { ProPoint, RocPoint } from "../metrics/mod.ts";
 import { writeFileAtomic } from "../train/checkpoint.ts";
 import { table } from "./display.ts";
 import {
   type Figure,
   lossCurveFigure,
   type LossEpoch,
+  proFigure,
   type RocCurve,
   rocFigure,
   scoreHistogramFigure,
@@ -169,6 +171,30 @@ export function renderReportHtml(content: ReportContent, plotlyHtml: string): st
     const name = typeof metrics?.model === "string" ? metrics.model : "model";
     const curves = isPointList(roc) ? [{ name, points: roc, auroc }] : roc;
     figureSection("ROC (image level)", rocFigure(curves, { title: "" }), 460);
+  }
+  const pro = Array.isArray(metrics?.pro_curve) ? metrics.pro_curve as ProPoint[] : [];
+  if (pro.length > 0) {
+    const limit = typeof metrics?.aupro_fpr_limit === "number" ? metrics.aupro_fpr_limit : 0.3;
+    const aupro = typeof metrics?.aupro === "number" ? metrics.aupro : undefined;
+    const name = typeof metrics?.model === "string" ? metrics.model : "model";
+    figureSection(
+      "PRO curve (pixel level)",
+      proFigure([{ name, points: pro, aupro }], { title: "", fprLimit: limit }),
+      420,
+      `Per-region overlap against the false positive rate of normal pixels, up to FPR ${limit}; ` +
+        `AUPRO is the area under it divided by ${limit} (MVTec AD's evaluation).`,
+    );
+  }
+  if (Array.isArray(metrics?.per_defect) && metrics.per_defect.length > 0) {
+    parts.push(
+      `<section><h2>Per defect type</h2>${
+        table(metrics.per_defect as Record<string, unknown>[], {
+          columns: ["defect", "n", "image_auroc", "pixel_auroc", "aupro"],
+          digits: 3,
+          caption: "Each defect type against the good test images",
+        }).html
+      }</section>`,
+    );
   }
   if (content.scores != null) {
     const t = (metrics?.threshold as { value?: unknown } | undefined)?.value;

@@ -56,6 +56,30 @@ Deno.test("renderReportHtml() inlines plotly.js once and a div per figure", asyn
   assert(html.includes("<td>pixel_auroc</td><td>null</td>"), "null metric missing");
 });
 
+Deno.test("renderReportHtml() draws metrics.pro_curve and a per-defect table", async () => {
+  const c = await content();
+  c.metrics = {
+    ...c.metrics,
+    aupro: 0.625,
+    aupro_fpr_limit: 0.3,
+    pro_curve: [{ threshold: Infinity, fpr: 0, pro: 0 }, { threshold: 0.5, fpr: 0.3, pro: 0.9 }],
+    per_defect: [
+      { defect: "crack", n: 3, image_auroc: 0.875, pixel_auroc: 0.9, aupro: 0.7 },
+      { defect: "dent", n: 2, image_auroc: 1, pixel_auroc: null, aupro: null },
+    ],
+  };
+  const html = renderReportHtml(c, STUB_HEAD);
+  assert(html.includes("<h2>PRO curve (pixel level)</h2>"), "no PRO section");
+  assert(html.includes("daad (AUPRO 0.625)"), "PRO legend without the AUPRO");
+  assert(html.includes("<h2>Per defect type</h2>"), "no per-defect section");
+  assert(html.includes("<td>crack</td>") && html.includes("0.875"), "crack row missing");
+  assert(!html.includes("<td>per_defect</td>"), "per-defect array in the metrics table");
+  // Without a PRO curve (no masks) there is no PRO section.
+  const plain = renderReportHtml(await content(), STUB_HEAD);
+  assert(!plain.includes("PRO curve"));
+  assert(!plain.includes("Per defect type"));
+});
+
 Deno.test("renderReportHtml() embeds grids as PNG data URIs and loads nothing remote", async () => {
   const c = await content();
   const html = renderReportHtml(c, STUB_HEAD);
