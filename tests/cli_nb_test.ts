@@ -6,7 +6,9 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { notebookScratch, runTask } from "./cli_helpers.ts";
-import { JUPYTER, testWith } from "./optional.ts";
+import { CHROMIUM, JUPYTER, testWith } from "./optional.ts";
+import { barFigure, figureBundle, plotlyLoaderParts } from "../lib/viz/mod.ts";
+import { pngSize } from "../lib/viz/display.ts";
 
 function notebook(cells: string[]): string {
   return JSON.stringify({
@@ -54,6 +56,40 @@ await testWith([JUPYTER], {
       const bad = await runTask("nb", ["--out-dir", `${dir}/out`, `${dir}/bad.ipynb`]);
       assertEquals(bad.code, 1);
       assert(bad.out.includes("FAILED  bad.ipynb") && bad.out.includes("boom in cell 2"), bad.out);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+await testWith([CHROMIUM], {
+  name: "nb --slim gives every plot a static image and drops plotly.js, running nothing",
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "daad-nb-slim-" });
+    try {
+      const [part] = await plotlyLoaderParts("window.Plotly = {};");
+      const fig = barFigure({ labels: ["a", "b"], values: [0.5, 0.75] });
+      const nb = JSON.parse(notebook(["await show(plot(fig))"]));
+      nb.cells[0].outputs = [
+        {
+          output_type: "display_data",
+          data: { "text/html": part, "text/plain": "" },
+          metadata: {},
+        },
+        { output_type: "display_data", data: figureBundle(fig), metadata: {} },
+      ];
+      const path = `${dir}/plots.ipynb`;
+      await Deno.writeTextFile(path, JSON.stringify(nb));
+      const r = await runTask("nb", ["--slim", path]);
+      assertEquals(r.code, 0, r.out + r.err);
+      assert(/^slim {4}plots\.ipynb: .* -> .*1 plot with a static image/m.test(r.out), r.out);
+      const outputs = JSON.parse(await Deno.readTextFile(path)).cells[0].outputs;
+      assertEquals(outputs.length, 1);
+      const png = Uint8Array.from(atob(outputs[0].data["image/png"]), (c) => c.charCodeAt(0));
+      assertEquals(pngSize(png), { width: 1600, height: 840 });
+      assert(outputs[0].data["application/vnd.plotly.v1+json"] != null);
+      const refused = await runTask("nb", ["--slim", "--update", path]);
+      assertEquals(refused.code, 2, refused.err);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -23,6 +23,9 @@ import {
   scatterFigure,
   writeReport,
 } from "../lib/viz/mod.ts";
+import { chromiumRenderer, plotlyCdn, staticFigureHtml } from "../lib/viz/nb_static.ts";
+import { loadPlotlySource } from "../lib/viz/plotly_html.ts";
+import { pngSize } from "../lib/viz/display.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { CHROMIUM, CHROMIUM_PATH, testWith } from "./optional.ts";
 
@@ -262,6 +265,61 @@ await testWith([CHROMIUM], {
       assertEquals(traces, [2, 1, 1]);
       assertEquals(seen.errors, []);
       assertEquals(seen.remote, []);
+    } finally {
+      await browser.close();
+    }
+  },
+});
+
+await testWith([CHROMIUM], {
+  name:
+    "slim notebook plots: rendered by plotly.js, shown as images, interactive once plotly.js loads",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const fig = rocFigure([{ name: "m", points: rocPoints(3) }]);
+    const browser = await launch();
+    try {
+      const [png] = await chromiumRenderer({ browser, scale: 1 })([
+        { figure: fig, width: 640, height: 360 },
+      ]);
+      assertEquals(pngSize(png), { width: 640, height: 360 });
+      const cdn = await plotlyCdn();
+      const source = await loadPlotlySource();
+      const html = (id: string) =>
+        staticFigureHtml(fig, png, { id, width: 640, height: 360, alt: "ROC", cdn });
+      const state = (page: Page) =>
+        page.evaluate(() =>
+          [...(globalThis as unknown as { document: PageDocument }).document.querySelectorAll(
+            ".daad-plot",
+          )].map((d) =>
+            d.querySelector(".main-svg") ? "plot" : d.querySelector("img") ? "image" : "empty"
+          )
+        );
+      // jsDelivr serves plotly.js (the same bytes), is unreachable, or serves other bytes.
+      for (const cdnAnswer of ["same", "offline", "tampered"] as const) {
+        const page = await browser.newPage();
+        let fetched = 0;
+        await page.route(cdn.url, (route) => {
+          fetched++;
+          if (cdnAnswer === "offline") return route.abort();
+          return route.fulfill({
+            body: cdnAnswer === "same" ? source : source + "\n// changed",
+            headers: { "access-control-allow-origin": "*", "content-type": "text/javascript" },
+          });
+        });
+        await page.setContent("<!DOCTYPE html><html><head></head><body></body></html>");
+        await attachOutput(page, html("s1"));
+        await attachOutput(page, html("s2"));
+        if (cdnAnswer === "same") {
+          assertEquals(await drawnPlots(page, 2), [2, 2]);
+        } else {
+          await new Promise((r) => setTimeout(r, 1500));
+          assertEquals(await state(page), ["image", "image"], cdnAnswer);
+        }
+        assertEquals(fetched, 1, `${cdnAnswer}: plotly.js fetched once per page`);
+        await page.close();
+      }
     } finally {
       await browser.close();
     }

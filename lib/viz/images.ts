@@ -241,6 +241,23 @@ export async function decodeRawPixels(bytes: Uint8Array): Promise<RawPixels> {
   return { width: info.width, height: info.height, channels: info.channels, data: plain(data) };
 }
 
+/** sharp's PNG options for small lossless files (zlib 9, adaptive row filters). */
+const COMPACT_PNG = { compressionLevel: 9, adaptiveFiltering: true } as const;
+
+/**
+ * The same image as `png`, re-encoded losslessly with adaptive row filters, or null when
+ * that is not smaller or would change a pixel (checked by decoding both).
+ */
+export async function recompressPng(png: Uint8Array): Promise<Uint8Array | null> {
+  const sharp = await loadSharp();
+  const smaller = plain(await sharp(png).png(COMPACT_PNG).toBuffer());
+  if (smaller.length >= png.length) return null;
+  const [a, b] = await Promise.all([decodeRawPixels(png), decodeRawPixels(smaller)]);
+  if (a.width !== b.width || a.height !== b.height || a.channels !== b.channels) return null;
+  for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) return null;
+  return smaller;
+}
+
 /** Encodes an RGB buffer as PNG. */
 export async function rgbToPng(rgb: Uint8Array, h: number, w: number): Promise<Uint8Array> {
   checkDims(h, w);
