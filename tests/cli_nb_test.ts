@@ -95,3 +95,33 @@ await testWith([CHROMIUM], {
     }
   },
 });
+
+await testWith([JUPYTER, CHROMIUM], {
+  name: "nb --update executes a notebook, writes its outputs back and slims them",
+  async fn() {
+    const dir = await notebookScratch();
+    try {
+      const mod = new URL("../lib/mod.ts", import.meta.url).href;
+      const path = `${dir}/plots.ipynb`;
+      await Deno.writeTextFile(
+        path,
+        notebook([
+          `import { barFigure, plot, show } from "${mod}";\n` +
+          `await show(plot(barFigure({ labels: ["a", "b"], values: [0.5, 0.75] })));`,
+        ]),
+      );
+      const r = await runTask("nb", ["--update", path]);
+      assertEquals(r.code, 0, r.out + r.err);
+      assert(r.out.includes("ok      plots.ipynb") && r.out.includes("slim    plots.ipynb"), r.out);
+      const outputs = JSON.parse(await Deno.readTextFile(path)).cells[0].outputs;
+      assertEquals(outputs.length, 1, JSON.stringify(outputs).slice(0, 500));
+      assertEquals(
+        Object.keys(outputs[0].data).sort(),
+        ["application/vnd.plotly.v1+json", "image/png", "text/html", "text/plain"],
+      );
+      assert(!outputs[0].data["text/html"].join("").includes("__daadPlotlyParts"));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
