@@ -18,8 +18,10 @@ export interface OptionalProgram {
   missing(): Promise<string | null>;
 }
 
+import { CHROMIUM_INSTALL, chromiumPath } from "../lib/viz/chromium.ts";
+
 /** The Chromium the browser tests drive: `$CHROMIUM_PATH` or /usr/bin/chromium. */
-export const CHROMIUM_PATH: string = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+export const CHROMIUM_PATH: string = chromiumPath();
 
 async function runs(cmd: string, args: string[]): Promise<string | null> {
   try {
@@ -37,7 +39,7 @@ async function runs(cmd: string, args: string[]): Promise<string | null> {
 /** Headless Chromium (Debian's package), driven by playwright-core. */
 export const CHROMIUM: OptionalProgram = {
   name: "Chromium",
-  install: "apt-get install -y chromium (or set CHROMIUM_PATH to a Chromium or Chrome binary)",
+  install: CHROMIUM_INSTALL,
   async missing() {
     try {
       const info = await Deno.stat(CHROMIUM_PATH);
@@ -63,6 +65,9 @@ export const JUPYTER: OptionalProgram = {
   },
 };
 
+/** Each program is looked for once per test file. */
+const checked = new Map<OptionalProgram, Promise<string | null>>();
+
 /** True when `.ci/run` (or anyone) asks that no optional test be skipped. */
 export function optionalRequired(): boolean {
   return Deno.env.get("DAAD_TEST_REQUIRE_OPTIONAL") === "1";
@@ -82,7 +87,9 @@ export async function testWith(
   definition: Deno.TestDefinition,
 ): Promise<void> {
   for (const program of programs) {
-    const reason = await program.missing();
+    let check = checked.get(program);
+    if (check == null) checked.set(program, check = program.missing());
+    const reason = await check;
     if (reason == null) continue;
     const line = skipLine(definition.name, program, reason);
     if (optionalRequired()) {
