@@ -196,11 +196,13 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
   const path = config.out ?? defaultRunPath(config);
   // Data first: a bad dataset must not leave a run folder behind.
   const data = options.data ?? await loadRunData(config);
-  const dir = await RunDir.open(path, { resume: config.resume });
-  // A run killed before its first checkpoint has nothing to continue: start it afresh.
-  const resume = config.resume && await pathExists(dir.checkpointPath);
+  // The model next (a division that does not divide a feature map is refused here), so
+  // that a refused configuration leaves no empty run folder either.
   const model = createModel(config, data.train.channels, data.train.n);
   try {
+    const dir = await RunDir.open(path, { resume: config.resume });
+    // A run killed before its first checkpoint has nothing to continue: start it afresh.
+    const resume = config.resume && await pathExists(dir.checkpointPath);
     if (config.resume && !resume) {
       progress.line(`no checkpoint in ${path} yet: training from the start`);
     }

@@ -49,3 +49,21 @@ export const TINY_TRAIN_ARGS: readonly string[] = [
   "--backend",
   "wasm",
 ];
+
+/**
+ * A temporary folder outside the checkout with a deno.json holding the project's import
+ * map, so that the kernel (started in the notebook's folder) resolves the kit's imports.
+ */
+export async function notebookScratch(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "daad-nb-test-" });
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  await Deno.writeTextFile(
+    `${dir}/deno.json`,
+    JSON.stringify({
+      imports: config.imports,
+      compilerOptions: config.compilerOptions,
+      lock: false,
+    }),
+  );
+  return dir;
+}

@@ -3,10 +3,12 @@ import { assert, assertEquals } from "./assert.ts";
 import { runTask } from "./cli_helpers.ts";
 import { writeSynthMvtec } from "../lib/data/synth_mvtec.ts";
 import { decodeRawPixels } from "../lib/viz/images.ts";
+import { encodePng } from "../lib/data/image_io.ts";
 
 const task = runTask;
 
 const dir = await Deno.makeTempDir({ prefix: "daad-predict-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 await writeSynthMvtec({
   out: `${dir}/synth`,
   categories: ["synth_pill"],
@@ -53,8 +55,43 @@ Deno.test("predict prints one scored verdict per image and writes a heat-map for
   }
   const heatmaps = [...Deno.readDirSync(`${run}/predictions`)].map((e) => e.name).sort();
   assertEquals(heatmaps.length, 5);
+  // input | heat-map | overlay, each 32x32 enlarged 6x (to 192 px) so the text fits.
   const png = await decodeRawPixels(await Deno.readFile(`${run}/predictions/${heatmaps[0]}`));
-  assertEquals([png.width, png.height], [32, 32]);
+  assertEquals(png.width, 8 + 3 * (192 + 8));
+  assert(png.height > 192 + 16, `${png.height}`);
+});
+
+Deno.test("predict on a real folder: scores every readable image, converts grey to RGB once, lists the unreadable", async () => {
+  const folder = `${dir}/mixed`;
+  await Deno.mkdir(folder);
+  const good = `${dir}/synth/synth_pill/test/good`;
+  for (const name of ["000.png", "001.png"]) {
+    await Deno.copyFile(`${good}/${name}`, `${folder}/${name}`);
+  }
+  await Deno.writeTextFile(`${folder}/002_corrupt.png`, "not a png");
+  // Grey images, one of them at a size of its own: the run's model reads RGB.
+  const grey = (h: number, w: number) =>
+    encodePng(Uint8Array.from({ length: h * w }, (_, i) => (i * 7) % 256), w, h, 1);
+  await Deno.writeFile(`${folder}/003_grey.png`, await grey(32, 32));
+  await Deno.writeFile(`${folder}/004_grey_large.png`, await grey(200, 256));
+  const r = await task("predict", ["--run", run, "--out", `${dir}/mixed-out`, folder]);
+  assertEquals(r.code, 1, r.err);
+  const scored = r.out.trim().split("\n").map((l) => l.split("\t")[2].replace(/^.*\//, ""));
+  assertEquals(scored, ["000.png", "001.png", "003_grey.png", "004_grey_large.png"]);
+  assertEquals(r.err.match(/^note: /gm)?.length, 1, r.err);
+  assert(r.err.includes("003_grey.png is grey") && r.err.includes('convert("RGB")'), r.err);
+  assert(
+    r.err.includes("1 of 5 images could not be read") &&
+      r.err.includes(`cannot decode image ${folder}/002_corrupt.png`),
+    r.err,
+  );
+  assert(!r.err.includes("    at "), r.err);
+  // The picture is at the input's resolution: three 256x200 panels side by side.
+  const files = [...Deno.readDirSync(`${dir}/mixed-out`)].map((e) => e.name).sort();
+  assertEquals(files.length, 4);
+  const large = await decodeRawPixels(await Deno.readFile(`${dir}/mixed-out/${files[3]}`));
+  assertEquals(large.width, 8 + 3 * (256 + 8));
+  assert(large.height > 200 + 16 && large.height < 200 + 100, `${large.height}`);
 });
 
 Deno.test("predict --threshold overrides the run's threshold", async () => {

@@ -3,7 +3,7 @@
  * and bad input gets one clear message and a non-zero exit code.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { runTask, TINY_TRAIN_ARGS } from "./cli_helpers.ts";
+import { ROOT, runTask, TINY_TRAIN_ARGS } from "./cli_helpers.ts";
 
 const train = (args: string[]) => runTask("train", args);
 
@@ -48,7 +48,17 @@ Deno.test("train writes config.json, log.jsonl, a checkpoint and metrics.json wi
   await Deno.remove(out, { recursive: true });
 });
 
+/** The folders in the checkout's runs/ (where a run without --out goes). */
+function defaultRuns(): Set<string> {
+  try {
+    return new Set([...Deno.readDirSync(`${ROOT}runs`)].map((e) => e.name));
+  } catch {
+    return new Set();
+  }
+}
+
 Deno.test("train answers bad input with one message naming the flag and a non-zero exit", async () => {
+  const before = defaultRuns();
   const cases: [string[], number, string][] = [
     [["--size", "40"], 1, "--size expects a multiple of 16"],
     [["--size", "abc"], 2, "--size expects an integer, got 'abc'"],
@@ -68,4 +78,8 @@ Deno.test("train answers bad input with one message naming the flag and a non-ze
     assert(r.err.includes(message), `${args.join(" ")}: expected '${message}' in: ${r.err}`);
     assert(!r.err.includes("    at "), `${args.join(" ")}: no stack trace: ${r.err}`);
   }
+  // A refused run leaves no (empty) run folder behind.
+  const left = [...defaultRuns()].filter((name) => !before.has(name));
+  for (const name of left) await Deno.remove(`${ROOT}runs/${name}`, { recursive: true });
+  assertEquals(left, [], "run folders left by refused runs");
 });

@@ -2,7 +2,8 @@
  * Opens what lib/viz produces in a real browser (Debian's Chromium, headless, driven by
  * playwright-core) and checks that every plot is drawn, every image decodes and nothing
  * logs an error or asks the network for anything. Needs /usr/bin/chromium (or
- * $CHROMIUM_PATH): `apt-get install -y chromium`.
+ * $CHROMIUM_PATH): `apt-get install -y chromium`; skipped with a line saying so where it
+ * is missing.
  * @module
  */
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -22,9 +23,12 @@ import {
   scatterFigure,
   writeReport,
 } from "../lib/viz/mod.ts";
+import { chromiumRenderer, plotlyCdn, staticFigureHtml } from "../lib/viz/nb_static.ts";
+import { loadPlotlySource } from "../lib/viz/plotly_html.ts";
+import { pngSize } from "../lib/viz/display.ts";
 import { assert, assertEquals } from "./assert.ts";
+import { CHROMIUM, CHROMIUM_PATH, testWith } from "./optional.ts";
 
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
@@ -37,15 +41,7 @@ const CHROMIUM_ARGS = [
 ];
 
 async function launch(): Promise<Browser> {
-  try {
-    await Deno.stat(CHROMIUM);
-  } catch {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: install it with 'apt-get install -y chromium' ` +
-        `(or set CHROMIUM_PATH). The browser tests of the HTML report need it.`,
-    );
-  }
-  return await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
 /** Records console errors, page errors and any request that is not file:, data: or about:. */
@@ -121,7 +117,7 @@ const rocPoints = (k: number) =>
     return { threshold: 1 - fpr, fpr, tpr: Math.min(1, fpr ** (1 / k)) };
   });
 
-Deno.test({
+await testWith([CHROMIUM], {
   name: "writeReport() pages draw every plot and image in headless Chromium",
   sanitizeOps: false,
   sanitizeResources: false,
@@ -221,7 +217,7 @@ function attachOutput(page: Page, html: string): Promise<void> {
   }, html);
 }
 
-Deno.test({
+await testWith([CHROMIUM], {
   name: "plot() outputs of a kernel session all draw from the one copy of plotly.js",
   sanitizeOps: false,
   sanitizeResources: false,
@@ -269,6 +265,61 @@ Deno.test({
       assertEquals(traces, [2, 1, 1]);
       assertEquals(seen.errors, []);
       assertEquals(seen.remote, []);
+    } finally {
+      await browser.close();
+    }
+  },
+});
+
+await testWith([CHROMIUM], {
+  name:
+    "slim notebook plots: rendered by plotly.js, shown as images, interactive once plotly.js loads",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const fig = rocFigure([{ name: "m", points: rocPoints(3) }]);
+    const browser = await launch();
+    try {
+      const [png] = await chromiumRenderer({ browser, scale: 1 })([
+        { figure: fig, width: 640, height: 360 },
+      ]);
+      assertEquals(pngSize(png), { width: 640, height: 360 });
+      const cdn = await plotlyCdn();
+      const source = await loadPlotlySource();
+      const html = (id: string) =>
+        staticFigureHtml(fig, png, { id, width: 640, height: 360, alt: "ROC", cdn });
+      const state = (page: Page) =>
+        page.evaluate(() =>
+          [...(globalThis as unknown as { document: PageDocument }).document.querySelectorAll(
+            ".daad-plot",
+          )].map((d) =>
+            d.querySelector(".main-svg") ? "plot" : d.querySelector("img") ? "image" : "empty"
+          )
+        );
+      // jsDelivr serves plotly.js (the same bytes), is unreachable, or serves other bytes.
+      for (const cdnAnswer of ["same", "offline", "tampered"] as const) {
+        const page = await browser.newPage();
+        let fetched = 0;
+        await page.route(cdn.url, (route) => {
+          fetched++;
+          if (cdnAnswer === "offline") return route.abort();
+          return route.fulfill({
+            body: cdnAnswer === "same" ? source : source + "\n// changed",
+            headers: { "access-control-allow-origin": "*", "content-type": "text/javascript" },
+          });
+        });
+        await page.setContent("<!DOCTYPE html><html><head></head><body></body></html>");
+        await attachOutput(page, html("s1"));
+        await attachOutput(page, html("s2"));
+        if (cdnAnswer === "same") {
+          assertEquals(await drawnPlots(page, 2), [2, 2]);
+        } else {
+          await new Promise((r) => setTimeout(r, 1500));
+          assertEquals(await state(page), ["image", "image"], cdnAnswer);
+        }
+        assertEquals(fetched, 1, `${cdnAnswer}: plotly.js fetched once per page`);
+        await page.close();
+      }
     } finally {
       await browser.close();
     }

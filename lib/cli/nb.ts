@@ -7,15 +7,35 @@
  *   through `_nb_exec.py`, which works around the Deno kernel's late outputs, in quick mode (`DAAD_NB_QUICK=1`: fewer epochs, smaller data)
  *   unless `--full`;
  * - writes the executed copies to a scratch folder, or back into the notebooks with
- *   `--update` (how the committed outputs are regenerated).
+ *   `--update` (how the committed outputs are regenerated), then slims them: every plot
+ *   gets a static image rendered in headless Chromium and plotly.js is no longer stored
+ *   (`lib/viz/nb_static.ts`);
+ * - `--slim` does that last step alone, on notebooks already executed, running nothing.
  * @module
  */
+import type { Browser } from "playwright-core";
+import {
+  chromiumMissing,
+  ChromiumMissingError,
+  chromiumPath,
+  launchChromium,
+} from "../viz/chromium.ts";
+import { chromiumRenderer, type SlimFileReport, slimNotebookFile } from "../viz/nb_static.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
-import { runCli } from "./_common.ts";
+import { registerUserError, runCli } from "./_common.ts";
+
+registerUserError(ChromiumMissingError);
 
 const FLAGS: Record<string, FlagSpec> = {
   full: { type: "bool", help: "Run the notebooks at full size (default: quick mode)." },
-  update: { type: "bool", help: "Write the outputs back into the notebooks (regenerate them)." },
+  update: {
+    type: "bool",
+    help: "Write the outputs back into the notebooks (regenerate them), then slim them.",
+  },
+  slim: {
+    type: "bool",
+    help: "Only slim executed notebooks (static plot images, no stored plotly.js); runs nothing.",
+  },
   timeout: { type: "int", min: 1, help: "Seconds a cell may run (default 1800)." },
   "out-dir": {
     type: "string",
@@ -81,15 +101,50 @@ export function listNotebooks(names: string[]): string[] {
     .map((e) => `${NOTEBOOKS}${e.name}`).sort();
 }
 
+/** Slims one notebook file with plots rendered in `browser`. */
+function slim(path: string, browser: Browser): Promise<SlimFileReport> {
+  return slimNotebookFile(path, chromiumRenderer({ browser }));
+}
+
+function kb(chars: number): string {
+  return chars >= 1e6 ? `${(chars / 1e6).toFixed(2)} MB` : `${Math.round(chars / 1e3)} kB`;
+}
+
+/** One line saying what slimming did to a notebook. */
+export function slimLine(r: SlimFileReport): string {
+  const name = r.path.slice(r.path.lastIndexOf("/") + 1);
+  const what = [
+    `${r.plots} plot${r.plots === 1 ? "" : "s"} with a static image`,
+    ...(r.loaders > 0 ? [`${r.loaders} plotly.js outputs removed`] : []),
+    ...(r.images > 0 ? [`${r.images} duplicate image${r.images === 1 ? "" : "s"} dropped`] : []),
+    ...(r.recompressed > 0 ? [`${r.recompressed} PNGs re-encoded smaller, losslessly`] : []),
+  ];
+  return `slim    ${name}: ${kb(r.before)} -> ${kb(r.after)} (${what.join(", ")})`;
+}
+
 async function main(): Promise<number> {
   const { flags, positionals, help } = parseArgs(Deno.args, FLAGS);
   if (help) {
     console.log(formatHelp("Usage: deno task nb [flags] [NOTEBOOK...]", FLAGS));
     return 0;
   }
-  await ensureDenoKernel();
   const notebooks = listNotebooks(positionals);
   if (notebooks.length === 0) throw new ArgError(`no notebooks in ${NOTEBOOKS}`);
+  if (flags.slim) {
+    if (flags.update || flags.full) throw new ArgError("--slim runs nothing: drop --update/--full");
+    const browser = await launchChromium();
+    try {
+      for (const nb of notebooks) console.log(slimLine(await slim(nb, browser)));
+    } finally {
+      await browser.close();
+    }
+    return 0;
+  }
+  // Slimming after --update needs Chromium: say so before hours of execution, not after.
+  if (flags.update && await chromiumMissing() != null) {
+    throw new ChromiumMissingError(chromiumPath());
+  }
+  await ensureDenoKernel();
   const outDir = (flags.outDir as string | undefined) ??
     await Deno.makeTempDir({ prefix: "daad-nb-" });
   const env = { DAAD_NB_QUICK: flags.full ? "0" : "1", NO_COLOR: "1" };
@@ -106,6 +161,14 @@ async function main(): Promise<number> {
     const s = ((performance.now() - t0) / 1000).toFixed(0);
     if (r.ok) {
       console.log(`ok      ${name} (${s}s)`);
+      if (flags.update) {
+        const browser = await launchChromium();
+        try {
+          console.log(slimLine(await slim(nb, browser)));
+        } finally {
+          await browser.close();
+        }
+      }
     } else {
       failed++;
       console.log(`FAILED  ${name} (${s}s)\n${r.text.trim().split("\n").slice(-40).join("\n")}`);

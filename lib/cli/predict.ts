@@ -4,17 +4,23 @@
  * Prints one line per image: score, verdict against the threshold (default: the one
  * in metrics.json: F1-optimal on the run's test split, or, for a run whose test set had
  * no anomalies, a quantile of its held-out normal scores; `--threshold X` overrides),
- * and path. Writes a heat-map PNG per image (the error map over the
- * image; one colour scale for the whole call, or `--heat-max`).
+ * and path. Writes a PNG per image at the input's resolution: the input,
+ * the heat-map (the error map, one colour scale for the whole call, or `--heat-max`) and
+ * the heat-map over the input, side by side, under the score and the verdict.
+ *
+ * Real folders: an image that cannot be read does not stop the others; every readable
+ * image is scored, the unreadable ones are listed at the end, and the exit code is 1.
+ * An RGB image given to a greyscale model (or a grey one to an RGB model) is converted,
+ * as Pillow's `convert("L")` / `convert("RGB")` would, with one note saying so.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend.ts";
 import { DatasetError } from "../data/errors.ts";
-import { readImage } from "../data/image_io.ts";
+import { type DecodedImage, readImage, readImageRgb, resizeBilinear } from "../data/image_io.ts";
 import { loadRunModel, type RunMetrics } from "../run.ts";
 import { RunDir } from "../train/run_dir.ts";
-import { heatmapRgb, overlay, rgbToPng, toRgbBytes } from "../viz/images.ts";
+import { heatmapRgb, overlay, rgbTile, sideBySidePng } from "../viz/images.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
 import { BACKEND_FLAG, runCli, THREADS_FLAG } from "./_common.ts";
 
@@ -74,6 +80,32 @@ function heatName(path: string, index: number): string {
   return `${String(index).padStart(4, "0")}_${base.replace(/[^A-Za-z0-9._-]/g, "_")}_heatmap.png`;
 }
 
+/**
+ * The picture written for one image: the input at its own resolution, the error map
+ * (upsampled bilinearly to it) and the map over the input, under the score and verdict.
+ */
+async function predictionPng(
+  path: string,
+  map: Float32Array,
+  size: number,
+  heatMax: number,
+  verdict: { score: number; anomalous: boolean; threshold: number },
+): Promise<Uint8Array> {
+  const { rgb, width, height } = await readImageRgb(path);
+  const full = resizeBilinear(map, size, size, 1, height, width);
+  const heat = heatmapRgb(full, height, width, { min: 0, max: heatMax, colormap: "jet" });
+  return await sideBySidePng([
+    rgbTile(rgb, height, width),
+    rgbTile(heat, height, width),
+    rgbTile(overlay(rgb, heat, 0.5), height, width),
+  ], {
+    title: `score ${verdict.score.toPrecision(4)}: ${
+      verdict.anomalous ? "ANOMALOUS" : "normal"
+    } (threshold ${verdict.threshold.toPrecision(4)})`,
+    captions: ["input", `error (0 to ${heatMax.toPrecision(3)})`, "overlay"],
+  });
+}
+
 async function main(): Promise<number> {
   const { flags, positionals, help } = parseArgs(Deno.args, FLAGS);
   if (help) {
@@ -116,13 +148,34 @@ async function main(): Promise<number> {
     const outDir = (flags.out as string | undefined) ?? `${runPath}/predictions`;
     await Deno.mkdir(outDir, { recursive: true });
     const results: { path: string; score: number; anomalous: boolean; heatmap: string }[] = [];
-    const maps: Float32Array[] = [], pixels: Float32Array[] = [];
+    const unreadable: { path: string; error: string }[] = [];
+    const maps: Float32Array[] = [];
+    let converted = 0;
     const batch = 16;
     for (let s = 0; s < images.length; s += batch) {
-      const chunk = images.slice(s, s + batch);
-      const decoded = await Promise.all(
-        chunk.map((p) => readImage(p, { size, channels: channels as 1 | 3 })),
-      );
+      const chunk: string[] = [], decoded: DecodedImage[] = [];
+      for (const path of images.slice(s, s + batch)) {
+        try {
+          const d = await readImage(path, { size, channels: channels as 1 | 3, convert: true });
+          if (d.convertedFrom != null && converted++ === 0) {
+            console.error(
+              `note: ${path} is ${d.convertedFrom === 3 ? "RGB" : "grey"} and the model reads ` +
+                `${channels === 3 ? "RGB" : "grey"} images: converting it and any others ` +
+                `(${
+                  channels === 1
+                    ? 'ITU-R 601 luma, as Pillow\'s convert("L")'
+                    : 'grey repeated in R, G and B, as Pillow\'s convert("RGB")'
+                })`,
+            );
+          }
+          chunk.push(path);
+          decoded.push(d);
+        } catch (e) {
+          if (!(e instanceof DatasetError)) throw e;
+          unreadable.push({ path, error: e.message });
+        }
+      }
+      if (chunk.length === 0) continue;
       const buf = new Float32Array(chunk.length * size * size * channels);
       decoded.forEach((d, i) => buf.set(d.data, i * size * size * channels));
       const x = tf.tensor4d(buf, [chunk.length, size, size, channels]);
@@ -152,7 +205,6 @@ async function main(): Promise<number> {
       ]);
       chunk.forEach((path, i) => {
         maps.push(m.slice(i * size * size, (i + 1) * size * size));
-        pixels.push(decoded[i].data);
         results.push({ path, score: scores[i], anomalous: scores[i] >= threshold!, heatmap: "" });
       });
     }
@@ -164,10 +216,15 @@ async function main(): Promise<number> {
       );
     }
     for (const [i, r] of results.entries()) {
-      const rgb = toRgbBytes(pixels[i], size, size, channels);
-      const heat = heatmapRgb(maps[i], size, size, { min: 0, max: heatMax, colormap: "jet" });
       r.heatmap = `${outDir}/${heatName(r.path, i)}`;
-      await Deno.writeFile(r.heatmap, await rgbToPng(overlay(rgb, heat, 0.5), size, size));
+      await Deno.writeFile(
+        r.heatmap,
+        await predictionPng(r.path, maps[i], size, heatMax, {
+          score: r.score,
+          anomalous: r.anomalous,
+          threshold,
+        }),
+      );
     }
     for (const r of results) {
       if (flags.json) console.log(JSON.stringify(r));
@@ -178,10 +235,17 @@ async function main(): Promise<number> {
     if (!flags.json) {
       const n = results.filter((r) => r.anomalous).length;
       console.error(
-        `${results.length} images, ${n} anomalous at threshold ${
-          threshold.toPrecision(6)
-        } (${source}); heat-maps in ${outDir}`,
+        `${results.length} images, ${n} anomalous at threshold ${threshold.toPrecision(6)} ` +
+          `(${source})` + (results.length > 0 ? `; heat-maps in ${outDir}` : ""),
       );
+    }
+    if (unreadable.length > 0) {
+      if (flags.json) { for (const u of unreadable) console.log(JSON.stringify(u)); }
+      console.error(
+        `error: ${unreadable.length} of ${images.length} images could not be read:\n` +
+          unreadable.map((u) => `  ${u.error}`).join("\n"),
+      );
+      return 1;
     }
     return 0;
   } finally {

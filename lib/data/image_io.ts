@@ -78,6 +78,12 @@ export interface ReadImageOptions {
   size: number;
   /** Required channel count (1 grey, 3 RGB). Default: whatever the file holds. */
   channels?: 1 | 3;
+  /**
+   * With `channels`, convert an image with the other count instead of refusing it: RGB to
+   * grey by ITU-R 601 luma (L = 0.299 R + 0.587 G + 0.114 B, as Pillow's `convert("L")`),
+   * grey to RGB by repeating the grey value. Default false (refused).
+   */
+  convert?: boolean;
 }
 
 /** A decoded image, HWC float32 in [-1, 1]. */
@@ -94,6 +100,8 @@ export interface DecodedImage {
   sourceWidth: number;
   /** Height of the file before resizing. */
   sourceHeight: number;
+  /** The file's channel count when it was converted to `channels` (see `convert`). */
+  convertedFrom?: number;
 }
 
 /** What the header of an image file says. */
@@ -179,6 +187,7 @@ async function decode(
   size: number,
   kernel: "linear" | "nearest",
   required?: number,
+  convert = false,
 ): Promise<{ bytes: Uint8Array; channels: number; info: ImageInfo }> {
   const raw = await readBytes(path);
   const info = await infoOf(raw, path);
@@ -201,7 +210,7 @@ async function decode(
         );
       }
     }
-    if (required != null && c !== required) {
+    if (required != null && c !== required && !convert) {
       throw new DatasetError(
         `${path} has ${c} channels (${channelName(c)}), expected ${required} (${
           channelName(required)
@@ -221,11 +230,11 @@ async function decode(
           `expected ${size}x${size}x${c}`,
       );
     }
-    return {
-      bytes: new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.length),
-      channels: c,
-      info,
-    };
+    const bytes = new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.length);
+    if (required != null && c !== required) {
+      return { bytes: convertChannels(bytes, c, required), channels: required, info };
+    }
+    return { bytes, channels: c, info };
   } catch (e) {
     if (e instanceof DatasetError) throw e;
     throw new DatasetError(
@@ -253,7 +262,13 @@ export async function readImage(path: string, options: ReadImageOptions): Promis
   if (channels != null && channels !== 1 && channels !== 3) {
     throw new DatasetError(`channels must be 1 or 3, got ${channels} (reading ${path})`);
   }
-  const { bytes, channels: c, info } = await decode(path, size, "linear", channels);
+  const { bytes, channels: c, info } = await decode(
+    path,
+    size,
+    "linear",
+    channels,
+    options.convert === true,
+  );
   const data = new Float32Array(bytes.length);
   for (let i = 0; i < bytes.length; i++) data[i] = bytes[i] / 127.5 - 1;
   return {
@@ -263,6 +278,56 @@ export async function readImage(path: string, options: ReadImageOptions): Promis
     height: size,
     sourceWidth: info.width,
     sourceHeight: info.height,
+    ...(info.channels !== c ? { convertedFrom: info.channels } : {}),
+  };
+}
+
+/**
+ * 8-bit pixels converted between grey (1) and RGB (3): RGB to grey by ITU-R 601 luma
+ * (0.299 R + 0.587 G + 0.114 B in 16-bit fixed point, rounded: the weights of Pillow's
+ * `convert("L")`), grey to RGB by repeating the value.
+ */
+export function convertChannels(bytes: Uint8Array, from: number, to: number): Uint8Array {
+  if (from === to) return bytes;
+  const n = bytes.length / from;
+  const out = new Uint8Array(n * to);
+  if (from === 3 && to === 1) {
+    for (let p = 0; p < n; p++) {
+      const r = bytes[3 * p], g = bytes[3 * p + 1], b = bytes[3 * p + 2];
+      out[p] = (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
+    }
+  } else if (from === 1 && to === 3) {
+    for (let p = 0; p < n; p++) out[3 * p] = out[3 * p + 1] = out[3 * p + 2] = bytes[p];
+  } else {
+    throw new DatasetError(`cannot convert ${from}-channel pixels to ${to} channels`);
+  }
+  return out;
+}
+
+/** An image file at its own resolution as 8-bit RGB (grey repeated; opaque alpha dropped). */
+export async function readImageRgb(
+  path: string,
+): Promise<{ rgb: Uint8Array; width: number; height: number }> {
+  const info = await imageInfo(path);
+  const { bytes, channels } = await decodeNative(path, info);
+  return { rgb: convertChannels(bytes, channels, 3), width: info.width, height: info.height };
+}
+
+async function decodeNative(
+  path: string,
+  info: ImageInfo,
+): Promise<{ bytes: Uint8Array; channels: number }> {
+  if (info.channels !== 1 && info.channels !== 3) {
+    throw new DatasetError(`${path} has ${info.channels} colour channels; the kit reads 1 or 3`);
+  }
+  const sharp = await loadSharp();
+  let pipe = sharp(await readBytes(path));
+  if (info.hasAlpha) pipe = pipe.removeAlpha();
+  const out = await pipe.toColourspace(info.channels === 1 ? "b-w" : "srgb").raw({ depth: "uchar" })
+    .toBuffer({ resolveWithObject: true });
+  return {
+    bytes: new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.length),
+    channels: out.info.channels,
   };
 }
 

@@ -1,6 +1,14 @@
 import { assert, assertAlmostEquals, assertEquals, assertRejects } from "../../tests/assert.ts";
 import { DatasetError } from "./errors.ts";
-import { encodePng, imageInfo, readImage, readMask, resizeBilinear } from "./image_io.ts";
+import {
+  convertChannels,
+  encodePng,
+  imageInfo,
+  readImage,
+  readImageRgb,
+  readMask,
+  resizeBilinear,
+} from "./image_io.ts";
 
 /** Writes raw 8-bit pixels as a PNG (sharp, through encodePng: grey 1, grey+alpha 2, RGB 3, RGBA 4). */
 async function writePng(
@@ -153,4 +161,33 @@ Deno.test("resizeBilinear() interpolates with half-pixel centres and keeps const
   assertEquals(Array.from(up.subarray(12, 16)), [2, 2.25, 2.75, 3]);
   const c = resizeBilinear(new Float32Array(6 * 6 * 3).fill(0.3), 6, 6, 3, 4, 4);
   assert(c.every((v) => Math.abs(v - 0.3) < 1e-6));
+});
+
+Deno.test("readImage({ convert: true }) converts grey and RGB as Pillow does, and says so", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // Pure red, green, blue and white: Pillow's convert("L") gives 76, 150, 29, 255.
+    const rgb = Uint8Array.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255]);
+    await writePng(`${dir}/rgb.png`, rgb, 2, 2, 3);
+    const grey = await readImage(`${dir}/rgb.png`, { size: 2, channels: 1, convert: true });
+    assertEquals(grey.channels, 1);
+    assertEquals(grey.convertedFrom, 3);
+    assertEquals(Array.from(grey.data, (v) => Math.round((v + 1) * 127.5)), [76, 150, 29, 255]);
+    await writePng(`${dir}/grey.png`, Uint8Array.from([0, 100, 200, 255]), 2, 2, 1);
+    const colour = await readImage(`${dir}/grey.png`, { size: 2, channels: 3, convert: true });
+    assertEquals([colour.channels, colour.convertedFrom], [3, 1]);
+    assertEquals(
+      Array.from(colour.data, (v) => Math.round((v + 1) * 127.5)),
+      [0, 0, 0, 100, 100, 100, 200, 200, 200, 255, 255, 255],
+    );
+    const same = await readImage(`${dir}/grey.png`, { size: 2, channels: 1, convert: true });
+    assertEquals(same.convertedFrom, undefined);
+    assertEquals(Array.from(convertChannels(Uint8Array.from([1, 2, 3]), 3, 3)), [1, 2, 3]);
+    // At the file's own resolution, as RGB.
+    await writePng(`${dir}/wide.png`, new Uint8Array(3 * 5).fill(9), 5, 3, 1);
+    const full = await readImageRgb(`${dir}/wide.png`);
+    assertEquals([full.width, full.height, full.rgb.length, full.rgb[14]], [5, 3, 45, 9]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

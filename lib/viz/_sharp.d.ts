@@ -23,7 +23,15 @@ export interface OverlayOptions {
 
 /** A sharp pipeline. */
 export interface Sharp {
-  png(options?: { compressionLevel?: number }): Sharp;
+  png(options?: {
+    compressionLevel?: number;
+    adaptiveFiltering?: boolean;
+    /** Quantise to a palette of at most `colours` (lossy, much smaller for plots). */
+    palette?: boolean;
+    colours?: number;
+    dither?: number;
+    effort?: number;
+  }): Sharp;
   raw(): Sharp;
   removeAlpha(): Sharp;
   composite(images: OverlayOptions[]): Sharp;

@@ -241,6 +241,23 @@ export async function decodeRawPixels(bytes: Uint8Array): Promise<RawPixels> {
   return { width: info.width, height: info.height, channels: info.channels, data: plain(data) };
 }
 
+/** sharp's PNG options for small lossless files (zlib 9, adaptive row filters). */
+const COMPACT_PNG = { compressionLevel: 9, adaptiveFiltering: true } as const;
+
+/**
+ * The same image as `png`, re-encoded losslessly with adaptive row filters, or null when
+ * that is not smaller or would change a pixel (checked by decoding both).
+ */
+export async function recompressPng(png: Uint8Array): Promise<Uint8Array | null> {
+  const sharp = await loadSharp();
+  const smaller = plain(await sharp(png).png(COMPACT_PNG).toBuffer());
+  if (smaller.length >= png.length) return null;
+  const [a, b] = await Promise.all([decodeRawPixels(png), decodeRawPixels(smaller)]);
+  if (a.width !== b.width || a.height !== b.height || a.channels !== b.channels) return null;
+  for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) return null;
+  return smaller;
+}
+
 /** Encodes an RGB buffer as PNG. */
 export async function rgbToPng(rgb: Uint8Array, h: number, w: number): Promise<Uint8Array> {
   checkDims(h, w);
@@ -492,6 +509,89 @@ export async function imageGridPng(
   if (texts.length > 0) {
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${g.width}" ` +
       `height="${g.height}">${texts.join("")}</svg>`;
+    img = sharp(await img.png().toBuffer()).composite([
+      { input: new TextEncoder().encode(svg), top: 0, left: 0 },
+    ]);
+  }
+  return plain(await img.removeAlpha().png().toBuffer());
+}
+
+// ---------------------------------------------------------------------------------------
+// Side by side
+
+/** Options of {@linkcode sideBySidePng}. */
+export interface SideBySideOptions {
+  /** One caption per panel, drawn above it. */
+  captions?: string[];
+  /** A line above everything (e.g. the score and the verdict). */
+  title?: string;
+  /**
+   * Panels smaller than this many pixels (their longer side) are enlarged by a whole
+   * factor, nearest neighbour, so the text fits. Default 192.
+   */
+  minSide?: number;
+  /** Pixels between panels and around them. Default 8. */
+  gap?: number;
+}
+
+/**
+ * Panels of one size (RGB tiles, e.g. input | heat-map | overlay) side by side at their
+ * own resolution, with captions and a title, as PNG bytes.
+ */
+export async function sideBySidePng(
+  panels: readonly RgbTile[],
+  options: SideBySideOptions = {},
+): Promise<Uint8Array> {
+  if (panels.length === 0) throw new RangeError("sideBySidePng needs at least one panel");
+  const { height: h, width: w } = panels[0];
+  for (const p of panels) {
+    if (p.height !== h || p.width !== w) {
+      throw new RangeError(`panels of ${p.height}x${p.width} and ${h}x${w}: one size expected`);
+    }
+    tileRgb(p);
+  }
+  const minSide = options.minSide ?? 192;
+  const k = Math.max(1, Math.ceil(minSide / Math.max(h, w)));
+  const ph = h * k, pw = w * k, gap = options.gap ?? 8;
+  const fontSize = Math.max(10, Math.min(28, Math.round(pw / 16)));
+  const line = Math.ceil(fontSize * 1.6);
+  const titleH = options.title ? line : 0, captionH = options.captions?.some((c) => c) ? line : 0;
+  const width = gap + panels.length * (pw + gap), height = gap + titleH + captionH + ph + gap;
+  const canvas = new Uint8Array(width * height * 3).fill(255);
+  const top = gap + titleH + captionH;
+  panels.forEach((p, j) => {
+    const x0 = gap + j * (pw + gap);
+    for (let r = 0; r < ph; r++) {
+      const sr = Math.floor(r / k);
+      for (let c = 0; c < pw; c++) {
+        const s = 3 * (sr * w + Math.floor(c / k)), d = 3 * ((top + r) * width + x0 + c);
+        canvas[d] = p.rgb[s];
+        canvas[d + 1] = p.rgb[s + 1];
+        canvas[d + 2] = p.rgb[s + 2];
+      }
+    }
+  });
+  const font = `font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif" ` +
+    `font-size="${fontSize}" fill="#000000"`;
+  const texts: string[] = [];
+  if (options.title) {
+    texts.push(
+      `<text x="${gap}" y="${gap + titleH / 2}" dominant-baseline="middle" ${font}>` +
+        `${escapeXml(options.title)}</text>`,
+    );
+  }
+  (options.captions ?? []).forEach((caption, j) => {
+    if (!caption) return;
+    texts.push(
+      `<text x="${gap + j * (pw + gap) + pw / 2}" y="${gap + titleH + captionH / 2}" ` +
+        `text-anchor="middle" dominant-baseline="middle" ${font}>${escapeXml(caption)}</text>`,
+    );
+  });
+  const sharp = await loadSharp();
+  let img: Sharp = sharp(canvas, { raw: { width, height, channels: 3 } });
+  if (texts.length > 0) {
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
+      `${texts.join("")}</svg>`;
     img = sharp(await img.png().toBuffer()).composite([
       { input: new TextEncoder().encode(svg), top: 0, left: 0 },
     ]);

@@ -10,8 +10,10 @@ import {
   imageTile,
   overlay,
   type RawPixels,
+  recompressPng,
   rgbTile,
   rgbToPng,
+  sideBySidePng,
   toRgbBytes,
 } from "./images.ts";
 
@@ -176,4 +178,38 @@ Deno.test("imageGridPng() rejects empty grids and bad tile sizes", async () => {
     RangeError,
     "2 captions for 1 columns",
   );
+});
+
+Deno.test("sideBySidePng() puts panels of one size side by side, enlarging small ones", async () => {
+  const red = rgbTile(new Uint8Array(10 * 20 * 3).map((_, i) => (i % 3 === 0 ? 255 : 0)), 10, 20);
+  const blue = rgbTile(new Uint8Array(10 * 20 * 3).map((_, i) => (i % 3 === 2 ? 255 : 0)), 10, 20);
+  const png = await decodeRawPixels(
+    await sideBySidePng([red, blue], {
+      title: "score 1",
+      captions: ["a", "b"],
+      minSide: 40,
+      gap: 2,
+    }),
+  );
+  // 20x10 panels enlarged 2x (to a 40 px side): 2 + 2 * (40 + 2) wide.
+  assertEquals(png.width, 86);
+  const bottom = png.height - 2 - 1;
+  assertEquals(pixel(png, 2 + 5, bottom), [255, 0, 0]);
+  assertEquals(pixel(png, 2 + 42 + 5, bottom), [0, 0, 255]);
+  const plain = await decodeRawPixels(await sideBySidePng([red], { minSide: 1, gap: 0 }));
+  assertEquals([plain.width, plain.height], [20, 10]);
+  let refused = "";
+  await sideBySidePng([red, rgbTile(new Uint8Array(12), 2, 2)]).catch((e) => refused = e.message);
+  assert(refused.includes("one size expected"), refused);
+});
+
+Deno.test("recompressPng() is lossless, and null when it cannot do better", async () => {
+  const rgb = new Uint8Array(64 * 64 * 3).map((_, i) => (i >> 4) % 256);
+  const png = await rgbToPng(rgb, 64, 64);
+  const smaller = await recompressPng(png);
+  for (const candidate of [smaller, await recompressPng(smaller ?? png)]) {
+    if (candidate == null) continue;
+    assert(candidate.length < png.length);
+    assertEquals((await decodeRawPixels(candidate)).data, (await decodeRawPixels(png)).data);
+  }
 });
