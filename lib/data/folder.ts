@@ -29,7 +29,7 @@
  */
 import { DatasetError } from "./errors.ts";
 import { IMAGE_EXTENSIONS, join, listImagesDeep, mapLimit, statOrNull, stem } from "./_files.ts";
-import { imageInfo, readImage, readMask } from "./image_io.ts";
+import { imageInfo, readImage, readMaskOf } from "./image_io.ts";
 import type { ImageSet } from "./image_set.ts";
 import type { RunData } from "./mod.ts";
 import { deriveSeed, Rng } from "../util/rng.ts";
@@ -215,14 +215,7 @@ export async function loadImageFolders(options: ImageFoldersOptions): Promise<Ru
   await mapLimit(test, concurrency, async (item, i) => {
     const img = await read(item.path, testData, i);
     if (item.mask == null || masks == null) return;
-    const info = await imageInfo(item.mask);
-    if (info.width !== img.sourceWidth || info.height !== img.sourceHeight) {
-      throw new DatasetError(
-        `mask ${item.mask} is ${info.width}x${info.height} but its image ${item.path} is ` +
-          `${img.sourceWidth}x${img.sourceHeight}`,
-      );
-    }
-    masks.set(await readMask(item.mask, size), i * px);
+    masks.set(await readMaskOf(item.mask, { ...img, path: item.path }, size), i * px);
   });
   const trainSet: ImageSet = {
     n: trainFiles.length,

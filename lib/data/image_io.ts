@@ -365,6 +365,26 @@ export async function readMask(
 }
 
 /**
+ * {@linkcode readMask} for the mask of an image already read: refuses a mask whose size
+ * differs from the image's source size, naming both files.
+ */
+export async function readMaskOf(
+  maskPath: string,
+  image: { path: string; sourceWidth: number; sourceHeight: number },
+  size: number,
+  options: { threshold?: number } = {},
+): Promise<Float32Array> {
+  const info = await imageInfo(maskPath);
+  if (info.width !== image.sourceWidth || info.height !== image.sourceHeight) {
+    throw new DatasetError(
+      `mask ${maskPath} is ${info.width}x${info.height} but its image ${image.path} is ` +
+        `${image.sourceWidth}x${image.sourceHeight}`,
+    );
+  }
+  return await readMask(maskPath, size, options);
+}
+
+/**
  * Encodes HWC pixels as PNG. A Float32Array is read as [-1, 1] (clamped, rounded to
  * 0..255); a Uint8Array as 0..255. Channels: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA.
  * The bytes depend only on the pixels (no timestamps), so equal images give equal files.

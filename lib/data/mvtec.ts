@@ -28,7 +28,7 @@
 import { DatasetError } from "./errors.ts";
 import { isDir, join, listDir, mapLimit, statOrNull, stem } from "./_files.ts";
 export { IMAGE_EXTENSIONS } from "./_files.ts";
-import { imageInfo, readImage, readMask } from "./image_io.ts";
+import { imageInfo, readImage, readMaskOf } from "./image_io.ts";
 import type { ImageSet } from "./image_set.ts";
 import type { RunData } from "./mod.ts";
 import { readSynthMvtecReadme } from "./synth_mvtec.ts";
@@ -277,14 +277,7 @@ export async function loadMvtecCategory(options: MvtecCategoryOptions): Promise<
   await mapLimit(test, concurrency, async (item, i) => {
     const img = await read(item.path, testData, i * perImage);
     if (item.mask != null) {
-      const info = await imageInfo(item.mask);
-      if (info.width !== img.sourceWidth || info.height !== img.sourceHeight) {
-        throw new DatasetError(
-          `mask ${item.mask} is ${info.width}x${info.height} but its image ${item.path} is ` +
-            `${img.sourceWidth}x${img.sourceHeight}`,
-        );
-      }
-      masks.set(await readMask(item.mask, size), i * px);
+      masks.set(await readMaskOf(item.mask, { ...img, path: item.path }, size), i * px);
     }
   });
 

@@ -27,7 +27,7 @@
  */
 import { DatasetError } from "./errors.ts";
 import { join, mapLimit, statOrNull } from "./_files.ts";
-import { imageInfo, readImage, readMask } from "./image_io.ts";
+import { imageInfo, readImage, readMaskOf } from "./image_io.ts";
 import type { ImageSet } from "./image_set.ts";
 import type { RunData } from "./mod.ts";
 
@@ -208,17 +208,8 @@ export async function loadVisaCategory(options: VisaCategoryOptions): Promise<Ru
   await mapLimit(testEntries, concurrency, async (e, i) => {
     const img = await read(e, testData, i);
     if (e.mask == null) return;
-    const maskPath = join(root, e.mask);
-    const info = await imageInfo(maskPath);
-    if (info.width !== img.sourceWidth || info.height !== img.sourceHeight) {
-      throw new DatasetError(
-        `mask ${maskPath} is ${info.width}x${info.height} but its image ${
-          join(root, e.image)
-        } is ` +
-          `${img.sourceWidth}x${img.sourceHeight}`,
-      );
-    }
-    masks.set(await readMask(maskPath, size, { threshold: 1 }), i * px);
+    const image = { ...img, path: join(root, e.image) };
+    masks.set(await readMaskOf(join(root, e.mask), image, size, { threshold: 1 }), i * px);
   });
   const train: ImageSet = {
     n: trainEntries.length,
