@@ -26,6 +26,7 @@ export interface ComparisonRow {
   n_test: number;
   image_auroc: number;
   pixel_auroc: number | null;
+  /** Seconds of training over all epochs (log.jsonl's epoch lines, across resumes). */
   train_seconds: number | null;
   /** Per bank: items read per query (mean). */
   items_read: number[];
@@ -63,7 +64,12 @@ export function describeMemory(modelConfig: Record<string, unknown>): string {
 }
 
 /** Builds a row from a run's config.json and metrics.json contents. */
-export function comparisonRow(run: string, saved: SavedRun, metrics: SavedMetrics): ComparisonRow {
+export function comparisonRow(
+  run: string,
+  saved: SavedRun,
+  metrics: SavedMetrics,
+  epochSeconds?: number[],
+): ComparisonRow {
   const mem = metrics.memory ?? [];
   const which = saved.config.category ?? saved.config.normal;
   return {
@@ -77,7 +83,9 @@ export function comparisonRow(run: string, saved: SavedRun, metrics: SavedMetric
     n_test: saved.n_test,
     image_auroc: metrics.image_auroc,
     pixel_auroc: metrics.pixel_auroc,
-    train_seconds: metrics.train_seconds,
+    train_seconds: epochSeconds != null && epochSeconds.length > 0
+      ? Math.round(epochSeconds.reduce((a, b) => a + b, 0))
+      : metrics.train_seconds,
     items_read: mem.map((b) => b.mean_items_read),
     max_weight_ratio: mem.map((b) => b.max_weight_ratio),
     cosine_to_start: mem.map((b) => b.cosine_to_start),
@@ -96,7 +104,13 @@ export async function compareRuns(paths: string[]): Promise<ComparisonRow[]> {
       }
     };
     const name = path.replace(/\/+$/, "").split("/").at(-1)!;
-    rows.push(comparisonRow(name, await read("config.json"), await read("metrics.json")));
+    const log = await Deno.readTextFile(`${path}/log.jsonl`).catch(() => "");
+    // One line per epoch; a resumed run's log keeps the epochs before the interruption.
+    const epochs = log.split("\n").filter((l) => l.includes('"type":"epoch"'))
+      .map((l) => JSON.parse(l) as { seconds: number }).map((e) => e.seconds);
+    rows.push(
+      comparisonRow(name, await read("config.json"), await read("metrics.json"), epochs),
+    );
   }
   return rows;
 }

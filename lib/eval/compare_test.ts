@@ -46,7 +46,9 @@ Deno.test("comparisonRow() and comparisonToMarkdown() carry AUROC and each bank'
       train_seconds: 600,
       memory: [bank("scale 1", 58, 2.1, 0.3), bank("scale 2", 12.25, 30, 0.9)],
     },
+    [100.2, 200.4],
   );
+  assertEquals(row.train_seconds, 301);
   assertEquals([row.which, row.seed, row.items_read, row.cosine_to_start], ["8", 1, [58, 12.25], [
     0.3,
     0.9,
