@@ -432,19 +432,6 @@ export function daadPlusConfigFor(c: RunConfig, channels: number): DaadPlusConfi
 }
 
 /**
- * The kit's memory defaults for DAAD's block memory, chosen from the ablation in
- * docs/memory.md: eq. 1 as printed, since no sparser variant (temperature, items from
- * queries, renormalisation, compactness) measured a higher image AUROC there. Change one
- * value with `--temperature`, `--renorm`, `--mem-init` or `--compactness`.
- */
-export const KIT_MEMORY_DEFAULTS: Readonly<MemoryOptions> = Object.freeze({
-  temperature: 1,
-  renormalize: false,
-  memoryInit: "random" as MemoryInit,
-  compactnessWeight: 0,
-});
-
-/**
  * Eq. 1 as printed: cosine softmax without temperature, random items, no
  * renormalisation, and the paper's loss (no compactness term).
  */
@@ -454,6 +441,14 @@ export const EQ1_MEMORY: Readonly<MemoryOptions> = Object.freeze({
   memoryInit: "random" as MemoryInit,
   compactnessWeight: 0,
 });
+
+/**
+ * The kit's memory defaults for DAAD's block memory, chosen from the ablation in
+ * docs/memory.md: eq. 1 as printed, since no sparser variant (temperature, items from
+ * queries, renormalisation, compactness) measured a higher image AUROC there. Change one
+ * value with `--temperature`, `--renorm`, `--mem-init` or `--compactness`.
+ */
+export const KIT_MEMORY_DEFAULTS: Readonly<MemoryOptions> = EQ1_MEMORY;
 
 /** The memory options a run chooses for the DAAD family. */
 export interface MemoryOptions {

@@ -33,8 +33,8 @@ const CASES: [string, Partial<RunConfig>, number][] = [
   ["memae", { model: "memae" }, 1],
   ["daad", { model: "daad" }, 1],
   [
-    "daad, items from queries, τ 0.1, renormalised",
-    { model: "daad", memInit: "queries", temperature: 0.1, renorm: true },
+    "daad, items from queries, τ 0.1, renormalised, compactness 0.1",
+    { model: "daad", memInit: "queries", temperature: 0.1, renorm: true, compactness: 0.1 },
     1,
   ],
   ["daad-plus", { model: "daad-plus" }, 1],

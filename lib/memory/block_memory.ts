@@ -267,7 +267,7 @@ export interface BlockMemoryOutput {
    * it weighs most, mean((q − m_k*)²). Pulls items towards the queries that read them (as
    * k-means moves a centre) and queries towards their item (MNAD's compactness loss).
    */
-  compactness: tf.Scalar;
+  compactness: tf.Scalar | null;
 }
 
 /** Mean over queries and features of (q − m_k*)², k* = the item of largest weight. */
@@ -355,7 +355,11 @@ export class BlockMemory {
     });
   }
 
-  apply(f: tf.Tensor4D): BlockMemoryOutput {
+  /**
+   * Divides `f`, addresses the bank and assembles the read. `compactness` also returns
+   * the compactness term (skipped otherwise: it costs an argmax and a matmul per step).
+   */
+  apply(f: tf.Tensor4D, options: { compactness?: boolean } = {}): BlockMemoryOutput {
     const [, h, w, c] = f.shape;
     if (h !== this.map.height || w !== this.map.width || c !== this.map.channels) {
       throw new BlockGeometryError(
@@ -370,7 +374,9 @@ export class BlockMemory {
         output: assembleBlocks(r.read, f.shape, this.config.division),
         weights: r.weights,
         entropy: r.entropy,
-        compactness: compactnessLoss(q, this.bank as tf.Tensor2D, r.weights),
+        compactness: options.compactness
+          ? compactnessLoss(q, this.bank as tf.Tensor2D, r.weights)
+          : null,
       };
     });
   }

@@ -50,7 +50,7 @@ export interface DaadOutput {
   memoryWeights: Map<number, tf.Tensor2D>;
   /** Sum over scales of the mean addressing entropy (MemAE addressing only). */
   entropy: tf.Scalar | null;
-  /** Mean over scales of each bank's compactness (null without memory). */
+  /** Mean over scales of each bank's compactness (training with a compactness weight only). */
   compactness: tf.Scalar | null;
 }
 
@@ -160,14 +160,15 @@ export class DaadNetwork {
     const memoryWeights = new Map<number, tf.Tensor2D>();
     const entropies: tf.Scalar[] = [];
     const compact: tf.Scalar[] = [];
+    const withCompactness = mode.training && this.config.compactnessWeight > 0;
     // Skips: the memory's output m_k where scale k has a memory, else f_k itself.
     const skips = this.encode(x, mode).map((f, i) => {
       const mem = this.#memory.get(i + 1);
       if (mem == null) return f;
-      const m = mem.apply(f);
+      const m = mem.apply(f, { compactness: withCompactness });
       memoryWeights.set(i + 1, m.weights);
       if (m.entropy != null) entropies.push(m.entropy);
-      compact.push(m.compactness);
+      if (m.compactness != null) compact.push(m.compactness);
       return m.output;
     });
     // The bottleneck reads the 16x scale after its memory (m4 in Table 2).
