@@ -16,6 +16,27 @@ Deno.test("eval recomputes metrics.json from the checkpoint, equal to the traini
   assertEquals(after.n_test, 150);
   assert(after.roc.length > 2 && after.threshold.f1 > 0);
   assertEquals(after.train_images_per_s, null); // eval does not invent a training speed
+  // The memory report is recomputed too: four banks for DAAD.
+  assertEquals(after.memory.map((b: { bank: string }) => b.bank), [
+    "scale 1 (2x)",
+    "scale 2 (4x)",
+    "scale 3 (8x)",
+    "scale 4 (16x)",
+  ]);
+  // compare puts the run in a table and writes it as JSON and Markdown.
+  const c = await runTask("compare", ["--out", `${dir}/table`, run]);
+  assertEquals(c.code, 0, c.err);
+  const rows = JSON.parse(await Deno.readTextFile(`${dir}/table.json`));
+  assertEquals([rows[0].run, rows[0].model, rows[0].image_auroc], [
+    "run",
+    "daad",
+    after.image_auroc,
+  ]);
+  assertEquals(rows[0].items_read.length, 4);
+  assert((await Deno.readTextFile(`${dir}/table.md`)).includes("| run | daad | 0 |"));
+  const bad = await runTask("compare", [`${dir}/nope`]);
+  assertEquals(bad.code, 1);
+  assert(bad.err.includes("is it a finished run?"), bad.err);
   await Deno.remove(dir, { recursive: true });
 });
 
