@@ -4,6 +4,7 @@
  * clear message and a non-zero exit code.
  */
 import { loadMvtecCategory } from "../lib/data/mvtec.ts";
+import { encodePng } from "../lib/data/image_io.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { runTask } from "./cli_helpers.ts";
 
@@ -48,7 +49,7 @@ Deno.test("data synth writes a loadable MVTec-layout set, says it is synthetic, 
 Deno.test("data answers bad input with one message naming the problem and a non-zero exit", async () => {
   const cases: [string[], number, string][] = [
     [[], 2, "data needs a subcommand: synth"],
-    [["mix"], 2, "unknown subcommand 'mix' (available: synth)"],
+    [["mix"], 2, "unknown subcommand 'mix' (available: synth, textures)"],
     [["synth"], 2, "synth needs --out DIR"],
     [
       ["synth", "--out", "/tmp/x", "--categories", "bottle"],
@@ -71,7 +72,7 @@ Deno.test("data --help lists the subcommand, the flags and the categories", asyn
   assertEquals(r.code, 0, r.err);
   for (
     const s of [
-      "Usage: deno task data synth --out DIR",
+      "Usage: deno task data synth|textures --out DIR",
       "--n-train",
       "--seed",
       "synth_weave",
@@ -79,5 +80,31 @@ Deno.test("data --help lists the subcommand, the flags and the categories", asyn
     ]
   ) {
     assert(r.out.includes(s), `help mentions ${s}: ${r.out}`);
+  }
+});
+
+Deno.test("data textures writes photographed textures with drawn defects in the MVTec layout", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/photos`);
+    const px = Uint8Array.from({ length: 256 * 256 }, (_, k) => (k * 7919) % 251);
+    await Deno.writeFile(`${dir}/photos/stone.png`, await encodePng(px, 256, 256, 1));
+    const args = ["textures", "--out", `${dir}/set`, "--from", `${dir}/photos`, "--textures"];
+    const r = await runTask("data", [
+      ...args,
+      "stone",
+      ...["--size", "16", "--crop", "64", "--n-train", "3", "--n-test-good", "2"],
+      ...["--n-test-defect", "1"],
+    ]);
+    assertEquals(r.code, 0, r.err);
+    const set = await loadMvtecCategory({ root: `${dir}/set`, category: "stone", size: 16 });
+    assertEquals([set.train.n, set.test.n], [3, 5]);
+    const missing = await runTask("data", [
+      ...["textures", "--out", `${dir}/other`, "--from", `${dir}/photos`, "--textures", "sand"],
+    ]);
+    assertEquals(missing.code, 1);
+    assert(missing.err.includes("sand.png not found"), missing.err);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

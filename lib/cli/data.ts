@@ -18,6 +18,7 @@ import {
   SYNTH_DEFECTS,
   writeSynthMvtec,
 } from "../data/synth_mvtec.ts";
+import { PHOTO_TEXTURES, SKIMAGE_DATA_DIR, writePhotoTextures } from "../data/photo_textures.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
 import { runCli } from "./_common.ts";
 
@@ -37,9 +38,23 @@ export const DATA_FLAGS: Record<string, FlagSpec> = {
     help: "Test images per defect type and category (default 10).",
   },
   seed: { type: "int", min: 0, help: "Seed; a seed always writes the same bytes (default 0)." },
+  from: {
+    type: "string",
+    help: `textures: folder of <texture>.png photographs (default ${SKIMAGE_DATA_DIR}).`,
+  },
+  textures: {
+    type: "string",
+    help: `textures: comma-separated photograph names (default ${PHOTO_TEXTURES.join(",")}).`,
+  },
+  crop: { type: "int", min: 16, help: "textures: crop side in photo pixels (default 128)." },
 };
 
-const USAGE = `Usage: deno task data synth --out DIR [flags]
+const USAGE = `Usage: deno task data synth|textures --out DIR [flags]
+
+textures writes real photographed textures (Debian's python3-skimage: brick, grass,
+        gravel) cut into crops, with drawn scratches, stains and holes and their masks,
+        in the MVTec AD layout (train crops from the top 70% of each photo, test crops
+        from the bottom 30%).
 
 synth   writes a SYNTHETIC data set in the MVTec AD folder layout
         (<category>/train/good, test/<good|${
@@ -72,6 +87,33 @@ function parseCategories(raw: string | undefined): string[] | undefined {
   return list;
 }
 
+async function textures(flags: Record<string, unknown>): Promise<number> {
+  const out = flags.out as string | undefined;
+  if (out == null) throw new ArgError("textures needs --out DIR, the folder to write");
+  const names = (flags.textures as string | undefined)?.split(",").map((t) => t.trim())
+    .filter((t) => t !== "");
+  const files = await writePhotoTextures({
+    out,
+    from: flags.from as string | undefined,
+    textures: names,
+    size: flags.size as number | undefined,
+    crop: flags.crop as number | undefined,
+    nTrain: flags.nTrain as number | undefined,
+    nTestGood: flags.nTestGood as number | undefined,
+    nTestDefect: flags.nTestDefect as number | undefined,
+    seed: flags.seed as number | undefined,
+  });
+  console.log(
+    `wrote ${files} files: photographed textures with drawn defects, MVTec AD layout, in ${out}`,
+  );
+  console.log(
+    `train on it: deno task train --data mvtec --root ${out} --category all --size ${
+      flags.size ?? 64
+    }`,
+  );
+  return 0;
+}
+
 async function main(): Promise<number> {
   const { flags, positionals, help } = parseArgs(Deno.args, DATA_FLAGS);
   if (help) {
@@ -79,14 +121,17 @@ async function main(): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) {
-    throw new ArgError("data needs a subcommand: synth (see --help)");
+    throw new ArgError("data needs a subcommand: synth or textures (see --help)");
   }
-  if (positionals[0] !== "synth") {
-    throw new ArgError(`unknown subcommand '${positionals[0]}' (available: synth)`);
+  if (positionals[0] !== "synth" && positionals[0] !== "textures") {
+    throw new ArgError(`unknown subcommand '${positionals[0]}' (available: synth, textures)`);
   }
   if (positionals.length > 1) {
-    throw new ArgError(`synth takes no further positional arguments, got '${positionals[1]}'`);
+    throw new ArgError(
+      `${positionals[0]} takes no further positional arguments, got '${positionals[1]}'`,
+    );
   }
+  if (positionals[0] === "textures") return await textures(flags);
   const f = flags as {
     out?: string;
     categories?: string;
