@@ -28,20 +28,10 @@ import { loadPlotlySource } from "../lib/viz/plotly_html.ts";
 import { pngSize } from "../lib/viz/display.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { CHROMIUM, CHROMIUM_PATH, testWith } from "./optional.ts";
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  // Without these Chromium keeps opening connections that a closed network refuses.
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
+import { CHROMIUM_ARGS } from "../lib/viz/chromium.ts";
 
 async function launch(): Promise<Browser> {
-  return await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  return await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
 }
 
 /** Records console errors, page errors and any request that is not file:, data: or about:. */
