@@ -13,12 +13,7 @@
 import type { BackendRequest } from "./backend.ts";
 import type { Augment } from "./data/image_set.ts";
 import type { Division, MemoryInit } from "./memory/block_memory.ts";
-import {
-  ConfigError,
-  DAAD_VARIANTS,
-  type DaadConfig,
-  type DaadVariant,
-} from "./models/daad/config.ts";
+import { DAAD_VARIANTS, type DaadConfig, type DaadVariant } from "./models/daad/config.ts";
 import {
   type DaadPlusConfig,
   DEFAULT_DAAD_PLUS_CONFIG,
@@ -26,6 +21,7 @@ import {
   TABLE5_ROWS,
   type Table5Row,
 } from "./models/daad_plus/config.ts";
+import { ConfigError } from "./util/errors.ts";
 import { DEFAULT_MNAD_VARIANT, MNAD_VARIANTS, type MnadVariant } from "./models/mnad/config.ts";
 
 /** Every model `--model` accepts. */

@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../tests/assert.ts";
 import { daadConfigFor, KIT_MEMORY_DEFAULTS, resolveRunConfig } from "./config.ts";
-import { ConfigError } from "./models/daad/config.ts";
+import { ConfigError } from "./util/errors.ts";
 import { mnadConfigFor } from "./models/mod.ts";
 import { readRunRecord } from "./run.ts";
 

@@ -3,7 +3,7 @@
  * @module
  */
 import type { RunConfig } from "../config.ts";
-import { ConfigError } from "../models/daad/config.ts";
+import { ConfigError } from "../util/errors.ts";
 import { type ImageSet, subset } from "./image_set.ts";
 import { oneClassMnist } from "./mnist.ts";
 import { listMvtecCategories, loadMvtecCategory } from "./mvtec.ts";

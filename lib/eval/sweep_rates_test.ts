@@ -11,7 +11,7 @@ import { resolveRunConfig, type RunConfig } from "../config.ts";
 import type { ImageSet } from "../data/image_set.ts";
 import { stripesDataset } from "../data/stripes.ts";
 import { BlockGeometryError } from "../memory/block_memory.ts";
-import { ConfigError } from "../models/daad/config.ts";
+import { ConfigError } from "../util/errors.ts";
 import {
   blockSidesFor,
   divisionRatesFor,

@@ -4,7 +4,7 @@
  */
 import { daadConfigFor, daadPlusConfigFor, type RunConfig } from "../config.ts";
 import { DaadPlusModel } from "./daad_plus/mod.ts";
-import { ConfigError } from "./daad/config.ts";
+import { ConfigError } from "../util/errors.ts";
 import { DaadModel } from "./daad/mod.ts";
 import type { KitModel } from "./kit_model.ts";
 import { MnadModel } from "./mnad/mod.ts";

@@ -11,6 +11,7 @@ import {
   type MemoryInit,
   validateBlockMemoryConfig,
 } from "../../memory/block_memory.ts";
+import { ConfigError } from "../../util/errors.ts";
 
 /** The variants of `--model` built from this network. */
 export type DaadVariant = "ae" | "ae-skip" | "memae" | "daad";
@@ -75,13 +76,8 @@ export const DEFAULT_DAAD_CONFIG: Readonly<DaadConfig> = Object.freeze({
   recLoss: "mse" as "mse" | "l2",
 });
 
-/** Raised for a configuration that cannot be built; the message names the field. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+/** The kit's configuration error, kept importable from here for older code. */
+export { ConfigError };
 
 /** Whether the variant concatenates encoder features into the decoder. */
 export function hasSkips(variant: DaadVariant): boolean {

@@ -5,7 +5,7 @@ import type { ImageSet } from "../../data/image_set.ts";
 import type { TensorData } from "../../nn/params.ts";
 import { type Objective, train } from "../../train/trainer.ts";
 import { Rng } from "../../util/rng.ts";
-import { ConfigError } from "../daad/config.ts";
+import { ConfigError } from "../../util/errors.ts";
 import {
   type DaadPlusConfig,
   DaadPlusModel,
