@@ -13,16 +13,10 @@
 import type { BackendRequest } from "./backend.ts";
 import type { Augment } from "./data/image_set.ts";
 import type { Division, MemoryInit } from "./memory/block_memory.ts";
-import { DAAD_VARIANTS, type DaadConfig, type DaadVariant } from "./models/daad/config.ts";
-import {
-  type DaadPlusConfig,
-  DEFAULT_DAAD_PLUS_CONFIG,
-  TABLE5_ABLATIONS,
-  TABLE5_ROWS,
-  type Table5Row,
-} from "./models/daad_plus/config.ts";
-import { ConfigError } from "./util/errors.ts";
+import { DAAD_VARIANTS, type DaadVariant } from "./models/daad/config.ts";
+import { TABLE5_ROWS, type Table5Row } from "./models/daad_plus/config.ts";
 import { DEFAULT_MNAD_VARIANT, MNAD_VARIANTS, type MnadVariant } from "./models/mnad/config.ts";
+import { ConfigError } from "./util/errors.ts";
 
 /** Every model `--model` accepts. */
 export const MODEL_NAMES = ["ae", "ae-skip", "memae", "daad", "daad-plus", "mnad"] as const;
@@ -418,16 +412,6 @@ export function resolveRunConfig(flags: Partial<RunConfig>): RunConfig {
   return config;
 }
 
-/** The DAAD+ configuration of a run: its generator, the discriminator, the Table 5 terms. */
-export function daadPlusConfigFor(c: RunConfig, channels: number): DaadPlusConfig {
-  return {
-    ...DEFAULT_DAAD_PLUS_CONFIG,
-    ...daadConfigFor({ ...c, model: c.generator ?? "daad" }, channels),
-    discriminatorWidth: c.width,
-    ...TABLE5_ABLATIONS[c.table5 ?? "adv+ali+L+R"],
-  };
-}
-
 /**
  * Eq. 1 as printed: cosine softmax without temperature, random items, no
  * renormalisation, and the paper's loss (no compactness term).
@@ -453,28 +437,4 @@ export interface MemoryOptions {
   renormalize: boolean;
   memoryInit: MemoryInit;
   compactnessWeight: number;
-}
-
-/** The network configuration of a DAAD-family run with `channels` input channels. */
-export function daadConfigFor(c: RunConfig, channels: number): DaadConfig {
-  const variant = c.model as DaadVariant;
-  // MemAE* keeps MemAE's own addressing (τ = 1, random items) unless flags say otherwise.
-  const base = c.eq1 || variant === "memae" ? EQ1_MEMORY : KIT_MEMORY_DEFAULTS;
-  return {
-    variant,
-    size: c.size,
-    channels,
-    width: c.width,
-    memory: c.memory,
-    division: c.division,
-    addressing: variant === "memae" ? "memae" : "daad",
-    // MemAE recommends λ in [1/N, 3/N]: 1/N keeps at least the largest weight (always >= 1/N).
-    shrinkThreshold: c.shrink ?? 1 / c.memory,
-    temperature: c.temperature ?? base.temperature,
-    renormalize: c.renorm ?? base.renormalize,
-    memoryInit: c.memInit ?? base.memoryInit,
-    compactnessWeight: c.compactness ?? base.compactnessWeight,
-    entropyWeight: variant === "memae" ? 0.0002 : 0,
-    recLoss: c.recLoss,
-  };
 }

@@ -1,7 +1,7 @@
 import { assertEquals, assertThrows } from "../tests/assert.ts";
-import { daadConfigFor, KIT_MEMORY_DEFAULTS, resolveRunConfig } from "./config.ts";
+import { KIT_MEMORY_DEFAULTS, resolveRunConfig } from "./config.ts";
 import { ConfigError } from "./util/errors.ts";
-import { mnadConfigFor } from "./models/mod.ts";
+import { daadConfigFor, mnadConfigFor } from "./adapters.ts";
 import { readRunRecord } from "./run.ts";
 
 Deno.test("resolveRunConfig() takes the paper's settings for mvtec (§4.1, supplement Table 2)", () => {

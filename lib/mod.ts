@@ -13,6 +13,7 @@
  */
 export * from "./backend.ts";
 export * from "./config.ts";
+export * from "./adapters.ts";
 export * from "./data/mod.ts";
 export * from "./eval/evaluate.ts";
 export * from "./eval/score_set.ts";

@@ -21,12 +21,12 @@
  * @module
  */
 import type { BackendInfo } from "../backend.ts";
-import { daadConfigFor, type RunConfig, validateRunConfig } from "../config.ts";
+import { type RunConfig, validateRunConfig } from "../config.ts";
 import { type ImageSet, imageSize, subset } from "../data/image_set.ts";
-import type { RunData } from "../data/mod.ts";
+import type { RunData } from "../data/run_data.ts";
 import { DAAD_VARIANTS, validateDaadConfig } from "../models/daad/config.ts";
 import { ConfigError } from "../util/errors.ts";
-import { createModel } from "../models/mod.ts";
+import { createModel, daadConfigFor } from "../adapters.ts";
 import { evaluateModel, type RunMetrics } from "../run.ts";
 import { type ProgressSink, silentProgress } from "../train/progress.ts";
 import { type EpochStats, train } from "../train/trainer.ts";
