@@ -12,9 +12,8 @@ import type { BackendInfo } from "./backend.ts";
 import { type RunConfig, validateRunConfig } from "./config.ts";
 import { createModel, loadRunData, modelConfigFor } from "./adapters.ts";
 import type { RunData } from "./data/run_data.ts";
-import { type EvalMetrics, evaluateScores } from "./eval/evaluate.ts";
+import { type EvalMetrics, evaluateScores, normalizeScores } from "./eval/evaluate.ts";
 import { scoreSet } from "./eval/score_set.ts";
-import { minMaxPerGroup } from "./models/mnad/score.ts";
 import { writeRunReport } from "./eval/run_report.ts";
 import type { KitModel } from "./models/kit_model.ts";
 import { readCheckpoint } from "./train/checkpoint.ts";
@@ -116,13 +115,9 @@ export async function evaluateModel(
   });
   // Video protocols (MemAE, MNAD) compare scores within each video: min-max per video,
   // unless the model already normalised them itself (MNAD's eq. 17).
-  let scores = scored.scores;
-  if (data.scoreNormalization === "per-group-minmax" && model.finalizeScores == null) {
-    if (data.test.groups == null) {
-      throw new Error("per-video normalisation needs the test set's groups");
-    }
-    scores = minMaxPerGroup(scores, data.test.groups);
-  }
+  const scores = model.finalizeScores == null
+    ? normalizeScores(scored.scores, data.scoreNormalization, data.test.groups)
+    : scored.scores;
   const m = evaluateScores(scores, data.test.labels, scored.maps, data.test.masks, {
     shape: [data.test.height, data.test.width],
     groups: data.test.groups,

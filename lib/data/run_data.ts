@@ -11,7 +11,8 @@ export interface RunData {
   protocol: string;
   /**
    * How final scores are normalised before the AUROC: video protocols (MemAE, MNAD)
-   * min-max normalise each video's scores (test `groups` = video).
+   * min-max normalise each video's scores (test `groups` = video); see `eval/`'s
+   * `normalizeScores`.
    */
   scoreNormalization?: "per-group-minmax";
 }

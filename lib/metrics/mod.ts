@@ -7,3 +7,4 @@ export { auroc, bestF1Threshold, MetricInputError, rocArea, rocCurve } from "./a
 export type { RocPoint } from "./auroc.ts";
 export { aupro, labelRegions, proAnalysis, proCurve } from "./aupro.ts";
 export type { ProAnalysis, ProOptions, ProPoint, Regions } from "./aupro.ts";
+export { minMaxPerGroup } from "./normalize.ts";
