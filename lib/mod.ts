@@ -28,6 +28,7 @@ export {
   DAAD_TABLE4,
   DAAD_TABLE5,
   type PaperTable,
+  paperTable4Auroc,
   paperValue,
 } from "./eval/paper_tables.ts";
 export * from "./metrics/mod.ts";
@@ -44,8 +45,7 @@ export * from "./train/trainer.ts";
 export * from "./viz/mod.ts";
 export * from "./eval/run_report.ts";
 export * from "./eval/table.ts";
-export * from "./sweep.ts";
-export * from "./eval/sweep_rates.ts";
+export * from "./sweep/mod.ts";
 export * from "./toy/mod.ts";
 export { MnadModel, MnadNetwork } from "./models/mnad/mod.ts";
 export * from "./models/daad_plus/mod.ts";

@@ -17,7 +17,7 @@ import {
 } from "../config.ts";
 import { consoleProgress } from "../train/progress.ts";
 import { readRunRecord, trainRun } from "../run.ts";
-import { isSweep, trainSweep } from "../sweep.ts";
+import { isSweep, trainSweep } from "../sweep/categories.ts";
 import { RunDir } from "../train/run_dir.ts";
 import { tableToMarkdown } from "../eval/table.ts";
 import { metricsSummary } from "../eval/evaluate.ts";

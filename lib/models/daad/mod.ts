@@ -1,7 +1,8 @@
 /**
  * The DAAD family (`ae`, `ae-skip`, `memae`, `daad`): configuration, network
  * (`model.ts`), training objective (`loss.ts`, eq. 4 plus MemAE's entropy term), anomaly
- * scorer R(x) (`score.ts`), and {@linkcode DaadModel}, the network wrapped as a kit
+ * scorer R(x) (`score.ts`), the division rates its block memory allows (`division.ts`),
+ * and {@linkcode DaadModel}, the network wrapped as a kit
  * model (`kit_model.ts`).
  *
  * @example
@@ -15,6 +16,7 @@
  * @module
  */
 export * from "./config.ts";
+export * from "./division.ts";
 export { DaadNetwork } from "./model.ts";
 export type { DaadOutput } from "./model.ts";
 export { daadLoss, meanL2Distance, reconstructionLoss, reconstructionNormLoss } from "./loss.ts";
