@@ -19,7 +19,14 @@ import type { KitModel } from "./models/kit_model.ts";
 import { readCheckpoint } from "./train/checkpoint.ts";
 import { type ProgressSink, silentProgress } from "./train/progress.ts";
 import { RunDir, RunDirError } from "./train/run_dir.ts";
-import { type EpochStats, restoreTrainingState, train, type TrainResult } from "./train/trainer.ts";
+import {
+  type EpochStats,
+  restoreTrainingState,
+  train,
+  type TrainFaults,
+  type TrainOptions,
+  type TrainResult,
+} from "./train/trainer.ts";
 
 /** The kit's version, recorded in every run. */
 export const KIT_VERSION = "0.1.0";
@@ -65,6 +72,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Reuse already loaded data (sweeps over one dataset). */
   data?: RunData;
+  /** Passed to {@linkcode train}: how an interruption is reported (the CLI adds `--resume`). */
+  onInterrupt?: TrainOptions["onInterrupt"];
+  /** Passed to {@linkcode train}: faults injected by tests. */
+  faults?: TrainFaults;
 }
 
 /** What {@linkcode trainRun} returns. */
@@ -230,6 +241,8 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       meta: { config: identityOf(config) },
       progress,
       signal: options.signal,
+      onInterrupt: options.onInterrupt,
+      faults: options.faults,
     });
     if (training.interrupted) return { dir, training, metrics: null };
     const metrics = await evaluateModel(model, data, config, options.backend, training, progress, {

@@ -16,7 +16,9 @@ import {
   type RunConfig,
 } from "../config.ts";
 import { consoleProgress } from "../train/progress.ts";
-import { readRunRecord, trainRun } from "../run.ts";
+import { interruptionLine, NonFiniteLossError } from "../train/trainer.ts";
+import { nanAtStep } from "../util/test_hooks.ts";
+import { readRunRecord, type RunOptions, trainRun } from "../run.ts";
 import { isSweep, trainSweep } from "../sweep/categories.ts";
 import { RunDir } from "../train/run_dir.ts";
 import { tableToMarkdown } from "../eval/table.ts";
@@ -153,6 +155,12 @@ ${
 Writes DIR/config.json, DIR/log.jsonl, DIR/checkpoint.ckpt and, after training, DIR/metrics.json.
 Ctrl-C saves a checkpoint at the current step; continue with --resume --out DIR.`;
 
+/** Adds the flag that helps to a library error (the trainer's messages name no flag). */
+function withFlagHints(e: unknown): never {
+  if (e instanceof NonFiniteLossError) e.message += " Try a lower --lr.";
+  throw e;
+}
+
 async function main(): Promise<number> {
   const { flags, positionals, help } = parseArgs(Deno.args, TRAIN_FLAGS);
   if (help) {
@@ -186,14 +194,21 @@ async function main(): Promise<number> {
     );
   }
   const progress = consoleProgress();
+  const options: RunOptions = {
+    backend,
+    progress,
+    signal: interruptSignal(),
+    onInterrupt: (at) => progress.line(`${interruptionLine(at)} — continue with --resume`),
+    faults: { nanAtStep: nanAtStep() },
+  };
   if (isSweep(config)) {
-    const sweep = await trainSweep(config, { backend, progress, signal: interruptSignal() });
+    const sweep = await trainSweep(config, options).catch(withFlagHints);
     if (sweep.interrupted) return EXIT_INTERRUPTED;
     console.log(tableToMarkdown(sweep.table!));
     console.log(`sweep folder: ${sweep.dir} (table.json, table.md, table.csv)`);
     return 0;
   }
-  const outcome = await trainRun(config, { backend, progress, signal: interruptSignal() });
+  const outcome = await trainRun(config, options).catch(withFlagHints);
   if (outcome.metrics == null) return EXIT_INTERRUPTED;
   const m = outcome.metrics;
   console.log(
