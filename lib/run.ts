@@ -106,16 +106,49 @@ export function identityOf(c: RunConfig): Partial<RunConfig> {
   return rest;
 }
 
-/** Scores the test set and computes metrics. */
+/** What {@linkcode evaluateModel} needs besides the model. */
+export interface EvaluateModelOptions {
+  /** The run's data; its test set is scored. */
+  data: RunData;
+  /** The run's configuration (recorded in the metrics; its batch size scores). */
+  config: RunConfig;
+  backend: BackendInfo;
+  /** The training that made the model (its speed is recorded); none for a saved run. */
+  training?: TrainResult | null;
+  progress?: ProgressSink;
+  /** Also write report.html and the best/worst case grids into this run folder. */
+  report?: { dir: RunDir; history: readonly EpochStats[] };
+}
+
+/**
+ * Scores the test set and computes metrics: image and pixel AUROC, AUPRO, the
+ * threshold, per-defect results, the memory report and the speeds (metrics.json).
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "./backend.ts";
+ * import { resolveRunConfig } from "./config.ts";
+ * import { createModel, loadRunData } from "./adapters.ts";
+ * import { train } from "./train/trainer.ts";
+ * import { evaluateModel } from "./run.ts";
+ * const backend = await initBackend("cpu");
+ * const config = resolveRunConfig({ data: "stripes", size: 32, width: 4, epochs: 1 });
+ * const data = await loadRunData(config);
+ * const model = createModel(config, data.train.channels, data.train.n);
+ * const training = await train(model, data.train, { epochs: 1, batchSize: config.batch,
+ *   seed: config.seed, augment: config.augment });
+ * const metrics = await evaluateModel(model, { data, config, backend, training });
+ * console.log(metrics.image_auroc, metrics.pixel_auroc);
+ * model.dispose();
+ * ```
+ */
 export async function evaluateModel(
   model: KitModel,
-  data: RunData,
-  config: RunConfig,
-  backend: BackendInfo,
-  training: TrainResult | null,
-  progress: ProgressSink = silentProgress,
-  report?: { dir: RunDir; history: readonly EpochStats[] },
+  options: EvaluateModelOptions,
 ): Promise<RunMetrics> {
+  const { data, config, backend, report } = options;
+  const training = options.training ?? null;
+  const progress = options.progress ?? silentProgress;
   if (data.test.labels == null) throw new Error("the test set has no labels");
   const scored = await scoreSet(model, data.test, {
     batchSize: Math.max(config.batch, 32),
@@ -194,8 +227,21 @@ function round(v: number, digits: number): number {
 }
 
 /**
- * Trains and evaluates one run. With `config.resume`, continues the run in
- * `config.out` from its checkpoint.
+ * Trains and evaluates one run: loads its data, builds its model, writes config.json,
+ * trains with a checkpoint per epoch (and log.jsonl), then writes metrics.json and
+ * report.html. With `config.resume`, continues the run in `config.out` from its
+ * checkpoint. `deno task train` is this function behind flag parsing.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "./backend.ts";
+ * import { resolveRunConfig } from "./config.ts";
+ * import { trainRun } from "./run.ts";
+ * const backend = await initBackend("auto");
+ * const config = resolveRunConfig({ data: "mnist", normal: 3, epochs: 2, out: "runs/digit3" });
+ * const { dir, metrics } = await trainRun(config, { backend });
+ * console.log(dir.path, metrics?.image_auroc); // runs/digit3 0.9...
+ * ```
  */
 export async function trainRun(config: RunConfig, options: RunOptions): Promise<RunOutcome> {
   validateRunConfig(config);
@@ -245,9 +291,13 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       faults: options.faults,
     });
     if (training.interrupted) return { dir, training, metrics: null };
-    const metrics = await evaluateModel(model, data, config, options.backend, training, progress, {
-      dir,
-      history: training.history,
+    const metrics = await evaluateModel(model, {
+      data,
+      config,
+      backend: options.backend,
+      training,
+      progress,
+      report: { dir, history: training.history },
     });
     await dir.writeJson("metrics.json", metrics);
     return { dir, training, metrics };
@@ -320,15 +370,13 @@ export async function evaluateRunDir(path: string, options: RunOptions): Promise
     const data = options.data ?? await loadRunData(record.config);
     const dir = new RunDir(path);
     const previous = await dir.readJson<RunMetrics>("metrics.json").catch(() => null);
-    const metrics = await evaluateModel(
-      model,
+    const metrics = await evaluateModel(model, {
       data,
-      record.config,
-      options.backend,
-      null,
-      options.progress,
-      { dir, history },
-    );
+      config: record.config,
+      backend: options.backend,
+      progress: options.progress,
+      report: { dir, history },
+    });
     metrics.epochs = epochs;
     metrics.train_images_per_s = previous?.train_images_per_s ?? null;
     metrics.train_seconds = previous?.train_seconds ?? null;

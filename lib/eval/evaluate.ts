@@ -95,7 +95,8 @@ export type ScoreNormalization = "per-group-minmax";
  * @example
  * ```ts
  * import { normalizeScores } from "./evaluate.ts";
- * const s = normalizeScores([1, 3, 10, 30], "per-group-minmax", ["a", "a", "b", "b"]);
+ * const scores = Float32Array.of(1, 3, 10, 30);
+ * const s = normalizeScores(scores, "per-group-minmax", ["a", "a", "b", "b"]);
  * console.log(Array.from(s)); // [0, 1, 0, 1]
  * ```
  */

@@ -172,7 +172,7 @@ export async function sweepSettings(
         augment: config.augment,
         progress,
       });
-      const metrics = await evaluateModel(model, data, config, backend, training, progress);
+      const metrics = await evaluateModel(model, { data, config, backend, training, progress });
       const scored = await scoreSet(model, shown, {
         batchSize: Math.max(1, indices.length),
         keepMaps: true,
