@@ -254,3 +254,15 @@ Deno.test("lib/ has no import cycle between folders' layers through mod.ts files
   }
   assertEquals(broken, []);
 });
+
+Deno.test("deno.json publishes every layer's mod.ts as a subpath", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  const exports = config.exports as Record<string, string>;
+  assertEquals(exports["."], "./lib/mod.ts");
+  const published = new Set(Object.values(exports).map((p) => p.replace(/^\.\//, "")));
+  for (const path of published) await Deno.stat(new URL(path, ROOT)); // each one exists
+  const mods = (await libFiles()).filter((f) => f.endsWith("/mod.ts"));
+  // Every top-level folder's index is published (nested ones, like models/daad, are not).
+  const missing = mods.filter((f) => f.split("/").length === 3 && !published.has(f));
+  assertEquals(missing, []);
+});
