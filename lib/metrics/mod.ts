@@ -1,6 +1,7 @@
 /**
  * Evaluation metrics: image-level AUROC (Mann-Whitney, ties counted one half), ROC
- * curve points, the F1-optimal threshold, and AUPRO (MVTec AD's per-region overlap).
+ * curve points, the F1-optimal threshold, AUPRO (MVTec AD's per-region overlap), and
+ * the per-group (per-video) min-max normalisation of scores (MNAD's eq. 17).
  * @module
  */
 export { auroc, bestF1Threshold, MetricInputError, rocArea, rocCurve } from "./auroc.ts";
