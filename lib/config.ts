@@ -12,7 +12,7 @@
  */
 import type { BackendRequest } from "./backend.ts";
 import type { Augment } from "./data/image_set.ts";
-import type { Division, MemoryInit } from "./memory/block_memory.ts";
+import type { Division, MemoryInit, MemoryUpdate } from "./memory/block_memory.ts";
 import {
   ConfigError,
   DAAD_VARIANTS,
@@ -90,6 +90,8 @@ export interface RunConfig {
   renorm: boolean | null;
   /** How memory items start (random or from the first batch's queries); null = default. */
   memInit: MemoryInit | null;
+  /** How memory items learn (gradient or running means of their queries); null = default. */
+  memUpdate: MemoryUpdate | null;
   /** MemAE's shrink threshold λ; null = 1/N (MemAE recommends 1/N to 3/N). */
   shrink: number | null;
   /** Weight of the memory compactness loss; null = the model's default. */
@@ -138,6 +140,7 @@ export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze({
   temperature: null,
   renorm: null,
   memInit: null,
+  memUpdate: null,
   shrink: null,
   compactness: null,
   eq1: false,
@@ -326,13 +329,16 @@ export function validateRunConfig(c: RunConfig): void {
   if (c.memInit != null && c.memInit !== "random" && c.memInit !== "queries") {
     throw flag("mem-init", c.memInit, "random|queries");
   }
+  if (c.memUpdate != null && c.memUpdate !== "gradient" && c.memUpdate !== "ema") {
+    throw flag("mem-update", c.memUpdate, "gradient|ema");
+  }
   if (
     c.eq1 && (c.temperature != null || c.renorm != null || c.memInit != null ||
-      c.compactness != null)
+      c.compactness != null || c.memUpdate != null)
   ) {
     throw new ConfigError(
-      "--eq1 fixes τ = 1, random items, no renormalisation and no compactness loss; drop " +
-        "--temperature, --renorm, --mem-init and --compactness",
+      "--eq1 fixes τ = 1, random items learnt by gradient, no renormalisation and no " +
+        "compactness loss; drop --temperature, --renorm, --mem-init, --mem-update and --compactness",
     );
   }
   if (c.mnadVariant != null) {
@@ -440,6 +446,7 @@ export const EQ1_MEMORY: Readonly<MemoryOptions> = Object.freeze({
   temperature: 1,
   renormalize: false,
   memoryInit: "random" as MemoryInit,
+  memoryUpdate: "gradient" as MemoryUpdate,
   compactnessWeight: 0,
 });
 
@@ -456,6 +463,7 @@ export interface MemoryOptions {
   temperature: number;
   renormalize: boolean;
   memoryInit: MemoryInit;
+  memoryUpdate: MemoryUpdate;
   compactnessWeight: number;
 }
 
@@ -477,6 +485,7 @@ export function daadConfigFor(c: RunConfig, channels: number): DaadConfig {
     temperature: c.temperature ?? base.temperature,
     renormalize: c.renorm ?? base.renormalize,
     memoryInit: c.memInit ?? base.memoryInit,
+    memoryUpdate: c.memUpdate ?? base.memoryUpdate,
     compactnessWeight: c.compactness ?? base.compactnessWeight,
     entropyWeight: variant === "memae" ? 0.0002 : 0,
     recLoss: c.recLoss,

@@ -268,6 +268,7 @@ export async function readRunRecord(path: string): Promise<RunRecord> {
       temperature: null,
       renorm: null,
       memInit: null,
+      memUpdate: null,
       compactness: null,
       eq1: true,
       shrink: saved.shrink ?? 0.0025,

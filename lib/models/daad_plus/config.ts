@@ -132,6 +132,7 @@ export function generatorConfig(c: DaadPlusConfig): DaadConfig {
     temperature: c.temperature,
     renormalize: c.renormalize,
     memoryInit: c.memoryInit,
+    memoryUpdate: c.memoryUpdate,
     compactnessWeight: c.compactnessWeight,
     entropyWeight: c.entropyWeight,
     recLoss: c.recLoss,
