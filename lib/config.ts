@@ -406,10 +406,13 @@ export function resolveRunConfig(flags: Partial<RunConfig>): RunConfig {
   const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
   const task = flags.task ?? (model === "mnad" && data === "video" ? "pred" : null);
   const mnadLr = model === "mnad" && !synthetic ? { lr: MNAD_LR[task ?? "recon"] } : {};
-  // DAAD+ (§4.1): lr 2e-4 with the adversarial losses; a MemAE* generator is pixel-wise.
+  // DAAD+ (§4.1): lr 2e-4 with the adversarial losses, on every data set; eq. 4 and 6 as
+  // per-image norms (docs/daad-plus.md: the reading measured); a MemAE* generator is
+  // pixel-wise.
   const plus = model === "daad-plus"
     ? {
-      ...(data === "mvtec" ? { lr: 2e-4 } : {}),
+      lr: 2e-4,
+      recLoss: "l2" as const,
       ...(flags.generator === "memae" ? { division: null } : {}),
     }
     : {};

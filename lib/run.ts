@@ -13,6 +13,7 @@ import { type RunConfig, validateRunConfig } from "./config.ts";
 import { loadRunData, type RunData } from "./data/mod.ts";
 import { type EvalMetrics, evaluateScores } from "./eval/evaluate.ts";
 import { scoreSet } from "./eval/score_set.ts";
+import { formatGanEpoch, type GanEpoch, GanMonitor, ganWarning } from "./eval/gan_monitor.ts";
 import { minMaxPerGroup } from "./models/mnad/score.ts";
 import { writeRunReport } from "./eval/run_report.ts";
 import { createModel, type KitModel, modelConfigFor } from "./models/mod.ts";
@@ -54,6 +55,8 @@ export interface RunMetrics extends EvalMetrics {
   memory?: MemoryBankReport[];
   /** Set-level score statistics (DAAD+'s eq. 7 ranges), reused by predict. */
   score_calibration?: unknown;
+  /** A GAN-trained model's epochs (D loss and accuracy, L(x) on a test probe) and warning. */
+  gan?: { epochs: GanEpoch[]; warning: string | null };
   protocol: string;
   created: string;
 }
@@ -224,6 +227,10 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       `run ${path}: ${config.model} on ${data.protocol}; ${data.train.n} train / ${data.test.n} test images, ` +
         `${model.params.numParams().toLocaleString("en")} parameters`,
     );
+    // DAAD+: D's accuracy and L(x)'s separation on a test probe, every epoch.
+    const gan = model.alignmentProbe != null && data.test.labels != null
+      ? new GanMonitor((x) => model.alignmentProbe!(x), data.test)
+      : null;
     const training = await train(model, data.train, {
       epochs: config.epochs,
       batchSize: config.batch,
@@ -234,12 +241,29 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       meta: { config: identityOf(config) },
       progress,
       signal: options.signal,
+      onEpochEnd: gan == null ? undefined : async (stats) => {
+        const e = gan.epochEnd(stats);
+        if (e == null) return;
+        await dir.log({ type: "gan", ...e });
+        progress.line(formatGanEpoch(e));
+      },
     });
     if (training.interrupted) return { dir, training, metrics: null };
+    const ganAlarm = gan == null || gan.history.length === 0 ? null : ganWarning(gan.history);
+    if (ganAlarm != null) progress.line(`warning: ${ganAlarm}`);
     const metrics = await evaluateModel(model, data, config, options.backend, training, progress, {
       dir,
-      history: training.history,
+      // The report's curves show L(x)'s probe AUROC beside D's accuracy for DAAD+.
+      history: gan == null ? training.history : training.history.map((h) => {
+        const e = gan.history.find((g) => g.epoch === h.epoch);
+        return e?.ali_auroc == null
+          ? h
+          : { ...h, losses: { ...h.losses, "probe.ali_auroc": e.ali_auroc } };
+      }),
     });
+    if (gan != null && gan.history.length > 0) {
+      metrics.gan = { epochs: gan.history, warning: ganAlarm };
+    }
     await dir.writeJson("metrics.json", metrics);
     return { dir, training, metrics };
   } finally {
