@@ -59,6 +59,7 @@ export function daadConfigFor(c: RunConfig, channels: number): DaadConfig {
     temperature: c.temperature ?? base.temperature,
     renormalize: c.renorm ?? base.renormalize,
     memoryInit: c.memInit ?? base.memoryInit,
+    memoryUpdate: c.memUpdate ?? base.memoryUpdate,
     compactnessWeight: c.compactness ?? base.compactnessWeight,
     entropyWeight: variant === "memae" ? 0.0002 : 0,
     recLoss: c.recLoss,

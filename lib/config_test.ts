@@ -84,6 +84,19 @@ Deno.test("daadConfigFor() uses the kit's memory defaults, and --eq1 gives eq. 1
     "--eq1 fixes",
   );
   assertThrows(() => resolveRunConfig({ temperature: 0 }), ConfigError, "--temperature expects");
+  assertEquals(printed.memoryUpdate, "gradient");
+  const ema = daadConfigFor(resolveRunConfig({ data: "mnist", memUpdate: "ema" }), 1);
+  assertEquals(ema.memoryUpdate, "ema");
+  assertThrows(
+    () => resolveRunConfig({ data: "mnist", eq1: true, memUpdate: "ema" }),
+    ConfigError,
+    "--mem-update",
+  );
+  assertThrows(
+    () => resolveRunConfig({ data: "mnist", memUpdate: "kmeans" as "ema" }),
+    ConfigError,
+    "--mem-update expects",
+  );
 });
 
 Deno.test("resolveRunConfig() records MNAD's variant, and only MNAD takes one", () => {

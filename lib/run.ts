@@ -14,6 +14,7 @@ import { createModel, loadRunData, modelConfigFor } from "./adapters.ts";
 import type { RunData } from "./data/run_data.ts";
 import { type EvalMetrics, evaluateScores, normalizeScores } from "./eval/evaluate.ts";
 import { scoreSet } from "./eval/score_set.ts";
+import { formatGanEpoch, type GanEpoch, GanMonitor, ganWarning } from "./eval/gan_monitor.ts";
 import { writeRunReport } from "./eval/run_report.ts";
 import type { KitModel } from "./models/kit_model.ts";
 import { readCheckpoint } from "./train/checkpoint.ts";
@@ -61,6 +62,8 @@ export interface RunMetrics extends EvalMetrics {
   memory?: MemoryBankReport[];
   /** Set-level score statistics (DAAD+'s eq. 7 ranges), reused by predict. */
   score_calibration?: unknown;
+  /** A GAN-trained model's epochs (D loss and accuracy, L(x) on a test probe) and warning. */
+  gan?: { epochs: GanEpoch[]; warning: string | null };
   protocol: string;
   created: string;
 }
@@ -277,6 +280,10 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       `run ${path}: ${config.model} on ${data.protocol}; ${data.train.n} train / ${data.test.n} test images, ` +
         `${model.params.numParams().toLocaleString("en")} parameters`,
     );
+    // DAAD+: D's accuracy and L(x)'s separation on a test probe, every epoch.
+    const gan = model.alignmentProbe != null && data.test.labels != null
+      ? new GanMonitor((x) => model.alignmentProbe!(x), data.test)
+      : null;
     const training = await train(model, data.train, {
       epochs: config.epochs,
       batchSize: config.batch,
@@ -289,16 +296,36 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       signal: options.signal,
       onInterrupt: options.onInterrupt,
       faults: options.faults,
+      onEpochEnd: gan == null ? undefined : async (stats) => {
+        const e = gan.epochEnd(stats);
+        if (e == null) return;
+        await dir.log({ type: "gan", ...e });
+        progress.line(formatGanEpoch(e));
+      },
     });
     if (training.interrupted) return { dir, training, metrics: null };
+    const ganAlarm = gan == null || gan.history.length === 0 ? null : ganWarning(gan.history);
+    if (ganAlarm != null) progress.line(`warning: ${ganAlarm}`);
     const metrics = await evaluateModel(model, {
       data,
       config,
       backend: options.backend,
       training,
       progress,
-      report: { dir, history: training.history },
+      report: {
+        dir,
+        // The report's curves show L(x)'s probe AUROC beside D's accuracy for DAAD+.
+        history: gan == null ? training.history : training.history.map((h) => {
+          const e = gan.history.find((g) => g.epoch === h.epoch);
+          return e?.ali_auroc == null
+            ? h
+            : { ...h, losses: { ...h.losses, "probe.ali_auroc": e.ali_auroc } };
+        }),
+      },
     });
+    if (gan != null && gan.history.length > 0) {
+      metrics.gan = { epochs: gan.history, warning: ganAlarm };
+    }
     await dir.writeJson("metrics.json", metrics);
     return { dir, training, metrics };
   } finally {
@@ -327,6 +354,7 @@ export async function readRunRecord(path: string): Promise<RunRecord> {
       temperature: null,
       renorm: null,
       memInit: null,
+      memUpdate: null,
       compactness: null,
       eq1: true,
       shrink: saved.shrink ?? 0.0025,

@@ -107,6 +107,12 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     choices: ["random", "queries"],
     help: "Memory items start random or copied from the first batch's queries.",
   },
+  "mem-update": {
+    type: "enum",
+    choices: ["gradient", "ema"],
+    help:
+      "Memory items learn by gradient (default) or as running means of the queries that read them.",
+  },
   shrink: {
     type: "float",
     min: 0,

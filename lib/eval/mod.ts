@@ -13,6 +13,7 @@
  */
 export * from "./compare.ts";
 export * from "./evaluate.ts";
+export * from "./gan_monitor.ts";
 export * from "./paper_tables.ts";
 export * from "./run_report.ts";
 export * from "./score_set.ts";

@@ -9,6 +9,7 @@ import {
   type BlockMemoryConfig,
   type Division,
   type MemoryInit,
+  type MemoryUpdate,
   validateBlockMemoryConfig,
 } from "../../memory/block_memory.ts";
 import { ConfigError } from "../../util/errors.ts";
@@ -46,6 +47,8 @@ export interface DaadConfig {
   renormalize: boolean;
   /** How memory items start: random, or copied from the first batch's queries. */
   memoryInit: MemoryInit;
+  /** How memory items learn: by gradient (the paper) or as running means (`ema`). */
+  memoryUpdate?: MemoryUpdate;
   /** Weight of the banks' compactness loss (0 = the paper's loss, reconstruction only). */
   compactnessWeight: number;
   /** Weight of MemAE's entropy loss (official default 0.0002); 0 disables it. */
@@ -118,6 +121,7 @@ export function memoryConfigOf(config: DaadConfig): BlockMemoryConfig {
     temperature: config.temperature,
     renormalize: config.renormalize,
     init: config.memoryInit,
+    update: config.memoryUpdate ?? "gradient",
   };
 }
 

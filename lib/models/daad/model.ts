@@ -173,7 +173,7 @@ export class DaadNetwork {
     const skips = this.encode(x, mode).map((f, i) => {
       const mem = this.#memory.get(i + 1);
       if (mem == null) return f;
-      const m = mem.apply(f, { compactness: withCompactness });
+      const m = mem.apply(f, { compactness: withCompactness, update: mode.training });
       memoryWeights.set(i + 1, m.weights);
       if (m.entropy != null) entropies.push(m.entropy);
       if (m.compactness != null) compact.push(m.compactness);

@@ -34,7 +34,25 @@ import type { MemoryBankReport } from "../../memory/diagnostics.ts";
 import type { KitModel, ScoreOutput } from "../kit_model.ts";
 import { type DaadPlusConfig, DEFAULT_DAAD_PLUS_ADAM } from "./config.ts";
 import { DaadPlusNetwork } from "./model.ts";
-import { fuseScores, type ScoreRange, valueRange } from "./score.ts";
+import {
+  DEFAULT_FUSION_SCALE,
+  fuseScores,
+  type FusionScale,
+  type ScoreRange,
+  toFusionScale,
+  valueRange,
+} from "./score.ts";
+
+/**
+ * The min-max bounds of eq. 7 as metrics.json keeps them (`score_calibration`): R(x)'s
+ * and L(x)'s ranges over the test set, on the fusion `scale` (absent in runs written
+ * before the scale was recorded: their ranges are of the squares).
+ */
+export interface ScoreCalibration {
+  rec?: ScoreRange;
+  ali?: ScoreRange;
+  scale?: FusionScale;
+}
 
 /** DAAD+ (or one of its Table 5 ablations) wrapped for training and scoring. */
 export class DaadPlusModel implements KitModel {
@@ -45,9 +63,9 @@ export class DaadPlusModel implements KitModel {
    * of the scored set's own: set it to a test set's {@linkcode lastScoreRanges} to score
    * a few new images on that set's scale (eq. 7 scaling over 1 image is meaningless).
    */
-  scoreRanges: { rec?: ScoreRange; ali?: ScoreRange } | null = null;
+  scoreRanges: ScoreCalibration | null = null;
   /** The ranges of R(x) and L(x) over the set last given to {@linkcode finalizeScores}. */
-  lastScoreRanges: { rec?: ScoreRange; ali?: ScoreRange } | null = null;
+  lastScoreRanges: ScoreCalibration | null = null;
 
   /** Starts generator memory banks configured with `memoryInit: "queries"`. */
   beforeStep(batch: tf.Tensor4D): void {
@@ -64,9 +82,40 @@ export class DaadPlusModel implements KitModel {
     return this.lastScoreRanges;
   }
 
-  /** Uses saved ranges (a test set's) for eq. 7's scaling from now on. */
+  /** L(x) per image whenever there is a discriminator (watched while training). */
+  alignmentProbe(x: tf.Tensor4D): Float32Array | null {
+    const ali = this.network.alignmentDistances(x);
+    if (ali == null) return null;
+    try {
+      return ali.dataSync() as Float32Array;
+    } finally {
+      ali.dispose();
+    }
+  }
+
+  /**
+   * Uses saved ranges (a test set's) for eq. 7's scaling from now on. Ranges saved on
+   * another scale are carried over to this model's (square roots of squares' bounds
+   * are the distances' bounds, and back).
+   */
   calibrate(calibration: unknown): void {
-    this.scoreRanges = calibration as { rec?: ScoreRange; ali?: ScoreRange } | null;
+    const c = calibration as ScoreCalibration | null;
+    if (c == null) {
+      this.scoreRanges = null;
+      return;
+    }
+    const from = c.scale ?? "square", to = this.#fusionScale;
+    const convert = (r: ScoreRange | undefined): ScoreRange | undefined => {
+      if (r == null || from === to) return r;
+      return to === "distance"
+        ? { lo: Math.sqrt(Math.max(r.lo, 0)), hi: Math.sqrt(Math.max(r.hi, 0)) }
+        : { lo: r.lo * r.lo, hi: r.hi * r.hi };
+    };
+    this.scoreRanges = { rec: convert(c.rec), ali: convert(c.ali), scale: to };
+  }
+
+  get #fusionScale(): FusionScale {
+    return this.config.fusionScale ?? DEFAULT_FUSION_SCALE;
   }
 
   /**
@@ -147,11 +196,17 @@ export class DaadPlusModel implements KitModel {
         throw new Error(`component '${k}' has ${v.length} values for ${set.n} images`);
       }
     }
-    const own: { rec?: ScoreRange; ali?: ScoreRange } = {};
-    if (components.rec != null) own.rec = valueRange(components.rec);
-    if (components.ali != null) own.ali = valueRange(components.ali);
+    // Eq. 7 fuses distances (or squares); a lone component is returned as computed.
+    const fused = this.config.reconstructionScore && this.config.alignmentScore;
+    const scale = this.#fusionScale;
+    const onScale = (v: Float32Array | undefined) =>
+      v == null ? null : fused ? toFusionScale(v, scale) : v;
+    const rec = onScale(components.rec), ali = onScale(components.ali);
+    const own: ScoreCalibration = { scale: fused ? scale : "square" };
+    if (rec != null) own.rec = valueRange(rec);
+    if (ali != null) own.ali = valueRange(ali);
     this.lastScoreRanges = own;
-    return fuseScores(components.rec ?? null, components.ali ?? null, {
+    return fuseScores(rec, ali, {
       gamma: this.config.gamma,
       reconstruction: this.config.reconstructionScore,
       alignment: this.config.alignmentScore,

@@ -70,6 +70,25 @@ export function alignmentLoss(realFeatures: tf.Tensor2D, fakeFeatures: tf.Tensor
   return meanL2Distance(realFeatures, fakeFeatures);
 }
 
+/** L_ali in the mean-square reading of eq. 6: mean over images and f_D values of the square. */
+export function alignmentMeanSquareLoss(
+  realFeatures: tf.Tensor2D,
+  fakeFeatures: tf.Tensor2D,
+): tf.Scalar {
+  return tf.mean(tf.squaredDifference(realFeatures, fakeFeatures));
+}
+
+/**
+ * The fraction of `logits` D classifies as real (logit > 0) or, with `real` false, as
+ * reconstructed (logit < 0): D's accuracy on a batch of one kind. Carries no gradient
+ * that matters (a step function), so it can be logged beside a loss.
+ */
+export function discriminatorAccuracy(logits: tf.Tensor, real: boolean): tf.Scalar {
+  return tf.tidy(() =>
+    tf.mean(tf.cast(real ? tf.greater(logits, 0) : tf.less(logits, 0), "float32")) as tf.Scalar
+  );
+}
+
 /** The weights of eq. 3 and MemAE's entropy weight. */
 export interface GeneratorLossWeights {
   lambdaRec: number;
