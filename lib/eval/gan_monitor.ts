@@ -97,12 +97,14 @@ export function formatGanEpoch(e: GanEpoch): string {
 export function ganWarning(history: readonly GanEpoch[]): string | null {
   const withD = history.filter((e) => e.d_acc_real != null && e.d_acc_fake != null);
   if (withD.length >= 2) {
-    const from = Math.floor(withD.length / 4);
-    const late = withD.slice(from);
-    if (late.every((e) => e.d_acc_real! >= WIN_ACCURACY && e.d_acc_fake! >= WIN_ACCURACY)) {
+    const won = (e: GanEpoch) => e.d_acc_real! >= WIN_ACCURACY && e.d_acc_fake! >= WIN_ACCURACY;
+    // The first epoch of the final unbroken run of won epochs.
+    let first = withD.length;
+    while (first > 0 && won(withD[first - 1])) first--;
+    if (first <= Math.floor(withD.length / 4) && first < withD.length) {
       return `the discriminator wins outright: accuracy >= ${WIN_ACCURACY} on real and on ` +
-        `reconstructed images from epoch ${late[0].epoch} on (D loss ${
-          late.at(-1)!.d_loss?.toFixed(4)
+        `reconstructed images from epoch ${withD[first].epoch} on (D loss ${
+          withD.at(-1)!.d_loss?.toFixed(4)
         }); its adversarial gradient then tells the generator little`;
     }
   }
