@@ -72,6 +72,7 @@ export function daadPlusConfigFor(c: RunConfig, channels: number): DaadPlusConfi
     ...DEFAULT_DAAD_PLUS_CONFIG,
     ...daadConfigFor({ ...c, model: c.generator ?? "daad" }, channels),
     discriminatorWidth: c.width,
+    realLabel: c.realLabel ?? 1,
     ...TABLE5_ABLATIONS[c.table5 ?? "adv+ali+L+R"],
   };
 }

@@ -72,6 +72,8 @@ export interface RunConfig {
   generator: DaadVariant | null;
   /** DAAD+'s loss and score terms as a row of Table 5; null = all on (adv+ali+L+R). */
   table5: Table5Row | null;
+  /** DAAD+'s target for real images in D's loss (1 = eq. 5); null = 1. */
+  realLabel: number | null;
   /** DAAD family's reconstruction loss: mean squared error or eq. 4's per-image L2 norm. */
   recLoss: "mse" | "l2";
   /** Addressing softmax temperature τ (1 = eq. 1 as printed); null = the model's default. */
@@ -126,6 +128,7 @@ export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze({
   task: null,
   generator: null,
   table5: null,
+  realLabel: null,
   recLoss: "mse",
   temperature: null,
   renorm: null,
@@ -305,6 +308,14 @@ export function validateRunConfig(c: RunConfig): void {
     }
     if (!(TABLE5_ROWS as readonly string[]).includes(c.table5)) {
       throw flag("table5", c.table5, TABLE5_ROWS.join("|"));
+    }
+  }
+  if (c.realLabel != null) {
+    if (c.model !== "daad-plus") {
+      throw new ConfigError(`--real-label is DAAD+'s; --model ${c.model} has no discriminator`);
+    }
+    if (!(c.realLabel > 0.5 && c.realLabel <= 1)) {
+      throw flag("real-label", c.realLabel, "a target in (0.5, 1]");
     }
   }
   if (c.temperature != null && !(c.temperature > 0 && Number.isFinite(c.temperature))) {

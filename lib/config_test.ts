@@ -92,6 +92,13 @@ Deno.test("daadConfigFor() uses the kit's memory defaults, and --eq1 gives eq. 1
     ConfigError,
     "--mem-update",
   );
+  assertEquals(resolveRunConfig({ model: "daad-plus", realLabel: 0.9 }).realLabel, 0.9);
+  assertThrows(
+    () => resolveRunConfig({ model: "daad-plus", realLabel: 0.4 }),
+    ConfigError,
+    "--real-label expects",
+  );
+  assertThrows(() => resolveRunConfig({ model: "ae", realLabel: 0.9 }), ConfigError, "DAAD+'s");
   assertThrows(
     () => resolveRunConfig({ data: "mnist", memUpdate: "kmeans" as "ema" }),
     ConfigError,

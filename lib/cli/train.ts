@@ -89,6 +89,12 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     help:
       "DAAD+'s terms as a Table 5 row: R | adv+R | adv+ali+R | adv+ali+L | adv+ali+L+R (default).",
   },
+  "real-label": {
+    type: "float",
+    min: 0.5,
+    exclusiveMin: true,
+    help: "DAAD+: D's target for real images (1 = eq. 5; 0.9 = one-sided label smoothing).",
+  },
   task: {
     type: "enum",
     choices: ["recon", "pred"],

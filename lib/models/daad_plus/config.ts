@@ -50,6 +50,11 @@ export interface DaadPlusConfig extends DaadConfig, DaadPlusAblation {
   /** γ of eq. 7 (0.9, §4.1): the weight of R(x) when both components are scored. */
   gamma: number;
   /**
+   * D's target for real images: 1 is eq. 5; a value in (0.5, 1) is one-sided label
+   * smoothing, against a D that wins outright. Optional: absent = 1.
+   */
+  realLabel?: number;
+  /**
    * What eq. 7 fuses: `distance` (the norms of eq. 4 and 6, §3.3's reading; the default)
    * or `square` (their squares). Optional: absent = `distance`.
    */
@@ -168,6 +173,10 @@ export function validateDaadPlusConfig(config: DaadPlusConfig): void {
   }
   if (!(config.gamma >= 0 && config.gamma <= 1)) {
     throw new ConfigError(`gamma must be in [0, 1], got ${config.gamma}`);
+  }
+  const realLabel = config.realLabel ?? 1;
+  if (!(realLabel > 0.5 && realLabel <= 1)) {
+    throw new ConfigError(`realLabel must be in (0.5, 1], got ${realLabel}`);
   }
   const scale = config.fusionScale ?? DEFAULT_FUSION_SCALE;
   if (scale !== "distance" && scale !== "square") {

@@ -53,9 +53,21 @@ export interface DiscriminatorLoss {
   fake: tf.Scalar;
 }
 
-/** Binary cross-entropy of the discriminator: real logits toward 1, fake toward 0. */
-export function discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor): DiscriminatorLoss {
-  const real = tf.mean(softplus(tf.neg(realLogits))) as tf.Scalar;
+/**
+ * Binary cross-entropy of the discriminator: real logits toward `realLabel` (1 = eq. 5;
+ * below 1 = one-sided label smoothing, Salimans et al. 2016, which keeps D from
+ * becoming certain), fake toward 0. With target t the real half is
+ * t·softplus(−l) + (1 − t)·softplus(l).
+ */
+export function discriminatorLoss(
+  realLogits: tf.Tensor,
+  fakeLogits: tf.Tensor,
+  realLabel = 1,
+): DiscriminatorLoss {
+  const real = (realLabel === 1 ? tf.mean(softplus(tf.neg(realLogits))) : tf.add(
+    tf.mul(tf.mean(softplus(tf.neg(realLogits))), realLabel),
+    tf.mul(tf.mean(softplus(realLogits)), 1 - realLabel),
+  )) as tf.Scalar;
   const fake = tf.mean(softplus(fakeLogits)) as tf.Scalar;
   return { total: tf.add(real, fake) as tf.Scalar, real, fake };
 }

@@ -99,3 +99,15 @@ Deno.test("alignmentMeanSquareLoss() and discriminatorAccuracy() match a hand co
   assertEquals(scalar(discriminatorAccuracy(tf.tensor2d([[1], [2], [3], [-1]]), true)), 0.75);
   tf.dispose([a, b, logits]);
 });
+
+Deno.test("discriminatorLoss() with a real label below 1 smooths only the real half (hand computation)", () => {
+  const real = tf.tensor2d([[2], [-1]]), fake = tf.tensor2d([[-3], [0.5]]);
+  const l = discriminatorLoss(real, fake, 0.9);
+  // Real half: mean over images of 0.9·softplus(−l) + 0.1·softplus(l).
+  const want = (0.9 * (sp(-2) + sp(1)) + 0.1 * (sp(2) + sp(-1))) / 2;
+  assertAlmostEquals(scalar(l.real), want, 1e-6);
+  assertAlmostEquals(scalar(l.fake), (sp(-3) + sp(0.5)) / 2, 1e-6);
+  // The label 1 is eq. 5 itself.
+  assertAlmostEquals(scalar(discriminatorLoss(real, fake, 1).real), (sp(-2) + sp(1)) / 2, 1e-6);
+  tf.dispose([real, fake]);
+});

@@ -193,7 +193,7 @@ export class DaadPlusNetwork {
       () => this.generator.forward(x, TRAIN).reconstruction,
     );
     const { real, fake: rec } = this.#pair(d, x, fake, true);
-    const l = discriminatorLoss(real!.logits, rec.logits);
+    const l = discriminatorLoss(real!.logits, rec.logits, this.config.realLabel ?? 1);
     // D's accuracy on each kind, logged per epoch: a D that wins outright (both near 1
     // from early on) leaves the generator no useful adversarial gradient.
     return {
