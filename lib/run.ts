@@ -14,6 +14,7 @@ import { createModel, loadRunData, modelConfigFor } from "./adapters.ts";
 import type { RunData } from "./data/run_data.ts";
 import { type EvalMetrics, evaluateScores, normalizeScores } from "./eval/evaluate.ts";
 import { scoreSet } from "./eval/score_set.ts";
+import { auroc } from "./metrics/auroc.ts";
 import { formatGanEpoch, type GanEpoch, GanMonitor, ganWarning } from "./eval/gan_monitor.ts";
 import { writeRunReport } from "./eval/run_report.ts";
 import type { KitModel } from "./models/kit_model.ts";
@@ -62,6 +63,13 @@ export interface RunMetrics extends EvalMetrics {
   memory?: MemoryBankReport[];
   /** Set-level score statistics (DAAD+'s eq. 7 ranges), reused by predict. */
   score_calibration?: unknown;
+  /**
+   * Image AUROC of each raw score component on its own (DAAD+'s R(x) "rec" and L(x)
+   * "ali"; MNAD's "psnr", where lower is anomalous, shows below 0.5), ranked over the
+   * whole test set as it is. DAAD+ rows that train alike (adv+ali+R, adv+ali+L,
+   * adv+ali+L+R) differ only in the score: one run gives all three.
+   */
+  component_auroc?: Record<string, number>;
   /** A GAN-trained model's epochs (D loss and accuracy, L(x) on a test probe) and warning. */
   gan?: { epochs: GanEpoch[]; warning: string | null };
   protocol: string;
@@ -198,6 +206,11 @@ export async function evaluateModel(
   }
   const calibration = model.calibration?.();
   if (calibration != null) metrics.score_calibration = calibration;
+  if (scored.components != null) {
+    metrics.component_auroc = Object.fromEntries(
+      Object.entries(scored.components).map(([k, v]) => [k, auroc(v, data.test.labels!)]),
+    );
+  }
   if (report != null) {
     const which = config.category ??
       (config.normal != null ? `class ${config.normal}` : config.data);
