@@ -421,6 +421,8 @@ export async function evaluateRunDir(path: string, options: RunOptions): Promise
     metrics.epochs = epochs;
     metrics.train_images_per_s = previous?.train_images_per_s ?? null;
     metrics.train_seconds = previous?.train_seconds ?? null;
+    // The GAN record belongs to training; evaluation cannot redo it.
+    if (previous?.gan != null) metrics.gan = previous.gan;
     await new RunDir(path).writeJson("metrics.json", metrics);
     return metrics;
   } finally {
