@@ -15,6 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { pendingTunes, tuneWebGpuKernels } from "../kernels/webgpu/autotune.ts";
 import { type Augment, batchesPerEpoch, type ImageSet, trainBatches } from "../data/image_set.ts";
 import type { ParamStore, TensorData } from "../nn/params.ts";
 import { deriveSeed, Rng } from "../util/rng.ts";
@@ -301,6 +302,8 @@ export async function train(
       }
       for (const [k, v] of Object.entries(losses)) sums[k] = (sums[k] ?? 0) + v;
       count++;
+      // On WebGPU, shapes met for the first time are tuned once, outside the timed step.
+      if (tf.getBackend() === "webgpu" && pendingTunes().length > 0) await tuneWebGpuKernels();
       const mainKey = model.objectives.length === 1
         ? "total"
         : `${model.objectives.at(-1)!.name}.total`;
