@@ -53,6 +53,11 @@ export interface TunableOp {
   ): tf.TensorInfo;
   /** Runs the kernel the kit's replaces (tfjs's, or an earlier kit route). */
   baseline: tf.KernelFunc;
+  /**
+   * The tiles worth trying (default: every candidate). A kernel with no tile parameter
+   * gives one; a mode forcing another tile then runs this one.
+   */
+  tiles?: readonly Tile[];
 }
 
 /** The outcome of tuning one (op, shape) on one device. */
@@ -198,18 +203,20 @@ export function chooseKernel(
 ): typeof BASELINE | Tile {
   const mode = kernelMode();
   if (mode === BASELINE) return BASELINE;
+  const own = op.tiles ?? TILE_CANDIDATES;
   const forced = TILES.get(mode);
-  if (forced != null) return forced;
+  if (forced != null) return own.includes(forced) ? forced : own[0];
   loadCache();
   const shapes = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.shape]));
   const signature = JSON.stringify({ shapes, attrs });
   const key = keyOf(deviceName(backend), op.kernelName, signature);
   const decision = decisions.get(key);
   if (mode === "kit") {
-    if (decision == null) return DEFAULT_TILE;
+    const fallback = own.includes(DEFAULT_TILE) ? DEFAULT_TILE : own[0];
+    if (decision == null) return fallback;
     const kit = Object.entries(decision.ms).filter(([name]) => TILES.has(name))
       .sort((a, b) => a[1] - b[1]);
-    return kit.length > 0 ? TILES.get(kit[0][0])! : DEFAULT_TILE;
+    return kit.length > 0 ? TILES.get(kit[0][0])! : fallback;
   }
   if (decision != null) {
     return decision.winner === BASELINE ? BASELINE : TILES.get(decision.winner)!;
@@ -251,6 +258,11 @@ export interface TuneOptions {
   candidates?: string[];
   /** Called with each decision as it is taken. */
   onDecision?: (d: Decision) => void;
+  /**
+   * Stop starting new shapes after this many milliseconds (those left keep running
+   * tfjs's kernel and stay pending). Default: no limit.
+   */
+  budgetMs?: number;
 }
 
 /**
@@ -265,7 +277,9 @@ export async function tuneWebGpuKernels(options: TuneOptions = {}): Promise<Deci
   const backend = tf.backend();
   const device = deviceName(backend);
   const taken: Decision[] = [];
+  const t0 = performance.now();
   for (const [key, p] of [...pending]) {
+    if (options.budgetMs != null && performance.now() - t0 > options.budgetMs) break;
     pending.delete(key);
     const inputs = tf.tidy(() =>
       Object.fromEntries(
@@ -273,8 +287,9 @@ export async function tuneWebGpuKernels(options: TuneOptions = {}): Promise<Deci
       )
     );
     const ms: Record<string, number> = {};
+    const own = new Set((p.op.tiles ?? TILE_CANDIDATES).map(tileName));
     try {
-      for (const name of candidates) {
+      for (const name of candidates.filter((c) => c === BASELINE || own.has(c))) {
         const run = () =>
           name === BASELINE
             ? p.op.baseline({ inputs, attrs: p.attrs, backend })
@@ -289,6 +304,7 @@ export async function tuneWebGpuKernels(options: TuneOptions = {}): Promise<Deci
     } finally {
       tf.dispose(Object.values(inputs));
     }
+    if (Object.keys(ms).length === 0) continue; // no candidate applies: tfjs's stays
     const winner = Object.entries(ms).sort((a, b) => a[1] - b[1])[0][0];
     const d: Decision = { op: p.op.kernelName, signature: p.signature, device, winner, ms };
     decisions.set(keyOf(device, d.op, d.signature), d);
@@ -297,4 +313,18 @@ export async function tuneWebGpuKernels(options: TuneOptions = {}): Promise<Deci
   }
   if (taken.length > 0) saveCache();
   return taken;
+}
+
+/**
+ * Runs `op` on tensors outside a kernel (the kit's own ops, e.g. the decoder's transposed
+ * conv): tfjs's route or the kit's kernel, as {@linkcode chooseKernel} decides.
+ */
+export function runTuned(op: TunableOp, inputs: Record<string, tf.Tensor>): tf.Tensor {
+  const backend = tf.engine().backend;
+  const choice = chooseKernel(op, backend, inputs, {});
+  const out = choice === BASELINE
+    ? op.baseline({ inputs, attrs: {}, backend })
+    : op.runKit(backend, inputs, {}, choice);
+  if (Array.isArray(out)) throw new Error(`${op.kernelName}: one output expected`);
+  return out instanceof tf.Tensor ? out : tf.engine().makeTensorFromTensorInfo(out, backend);
 }

@@ -85,6 +85,14 @@ export interface GemmSpec {
   readA: string;
   /** WGSL body of `fn readB(batch : i32, row : i32, col : i32) -> f32`, row < K, col < N. */
   readB: string;
+  /**
+   * WGSL body of `fn writeC(g : i32, row : i32, col : i32, value : f32)`, where C[g][row][col]
+   * goes (a fused epilogue: a layout change, a bias). Default: row-major [g, M, N]. Only
+   * with 1 split (the split sum assumes the default layout).
+   */
+  write?: string;
+  /** Row tiles per dispatch column (default {@linkcode MAX_ROW_TILES}; tests lower it). */
+  maxRowTiles?: number;
   /** Products in the batch (1 for a convolution). */
   batch: number;
   m: number;
@@ -94,8 +102,14 @@ export interface GemmSpec {
 }
 
 /**
+ * Row tiles per dispatch column: WebGPU allows 65535 workgroups per dimension, and a
+ * 256² batch of 32 has 131072 row tiles of 16; the rest go to further z groups.
+ */
+export const MAX_ROW_TILES = 32768;
+
+/**
  * The GEMM shader: output [batch · splits, M, N] (the caller sums the splits).
- * Uniforms dimM, dimN, dimK, splits and kChunk come first, then the spec's.
+ * Uniforms dimM, dimN, dimK, splits, kChunk and rowGroups come first, then the spec's.
  */
 export class GemmProgram implements WebGPUProgram {
   outputShape: number[];
@@ -105,26 +119,31 @@ export class GemmProgram implements WebGPUProgram {
   variableNames: string[];
   uniforms: string;
   workgroupSize: [number, number, number];
-  /** The values of dimM, dimN, dimK, splits, kChunk: pass them first. */
+  /** The values of dimM, dimN, dimK, splits, kChunk, rowGroups: pass them first. */
   readonly gemmUniforms: number[];
 
   constructor(readonly spec: GemmSpec) {
+    const maxRowTiles = spec.maxRowTiles ?? MAX_ROW_TILES;
     const t = spec.tile;
     checkTile(t);
+    if (spec.write != null && t.splits !== 1) {
+      throw new Error(`GemmProgram ${spec.key}: a custom write needs 1 split, got ${t.splits}`);
+    }
     const kChunk = Math.ceil(spec.k / t.splits / t.tk) * t.tk;
     this.outputShape = [spec.batch * t.splits, spec.m, spec.n];
     this.variableNames = spec.variableNames;
     this.uniforms =
-      `dimM : i32, dimN : i32, dimK : i32, splits : i32, kChunk : i32, ${spec.uniforms}`;
+      `dimM : i32, dimN : i32, dimK : i32, splits : i32, kChunk : i32, rowGroups : i32, ` +
+      `rowTilesY : i32, ${spec.uniforms}`;
     this.workgroupSize = [t.tn / t.rn, t.tm / t.rm, 1];
-    this.dispatch = [
-      Math.ceil(spec.n / t.tn),
-      Math.ceil(spec.m / t.tm),
-      spec.batch * t.splits,
-    ];
+    const rowTiles = Math.ceil(spec.m / t.tm);
+    const rowGroups = Math.ceil(rowTiles / maxRowTiles);
+    const rowTilesY = Math.min(rowTiles, maxRowTiles);
+    this.dispatch = [Math.ceil(spec.n / t.tn), rowTilesY, spec.batch * t.splits * rowGroups];
     // splits is a uniform: one shader serves every split count.
-    this.shaderKey = `kitGemm_${spec.key}_${t.tm}x${t.tn}x${t.tk}r${t.rm}x${t.rn}`;
-    this.gemmUniforms = [spec.m, spec.n, spec.k, t.splits, kChunk];
+    this.shaderKey = `kitGemm_${spec.key}_${t.tm}x${t.tn}x${t.tk}r${t.rm}x${t.rn}` +
+      (spec.write != null ? "_w" : "");
+    this.gemmUniforms = [spec.m, spec.n, spec.k, t.splits, kChunk, rowGroups, rowTilesY];
   }
 
   getUserCode(): string {
@@ -142,14 +161,20 @@ fn readB(batch : i32, row : i32, col : i32) -> f32 {
   ${this.spec.readB}
 }
 
+fn writeC(g : i32, row : i32, col : i32, value : f32) {
+  ${this.spec.write ?? "result[(g * uniforms.dimM + row) * uniforms.dimN + col] = value;"}
+}
+
 fn main() {
   let tx = i32(localId.x);
   let ty = i32(localId.y);
   let tid = ty * ${wx} + tx;
-  let g = i32(workgroupId.z);
+  let zg = i32(workgroupId.z);
+  let g = zg / uniforms.rowGroups;
+  let rowTile = (zg - g * uniforms.rowGroups) * uniforms.rowTilesY + i32(workgroupId.y);
   let batch = g / uniforms.splits;
   let split = g - batch * uniforms.splits;
-  let row0 = i32(workgroupId.y) * ${tm};
+  let row0 = rowTile * ${tm};
   let col0 = i32(workgroupId.x) * ${tn};
   let kBegin = split * uniforms.kChunk;
   let kEnd = min(kBegin + uniforms.kChunk, uniforms.dimK);
@@ -196,7 +221,7 @@ fn main() {
     for (var j = 0; j < ${rn}; j = j + 1) {
       let c = col0 + tx + j * ${wx};
       if (r < uniforms.dimM && c < uniforms.dimN) {
-        result[(g * uniforms.dimM + r) * uniforms.dimN + c] = acc[i * ${rn} + j];
+        writeC(g, r, c, acc[i * ${rn} + j]);
       }
     }
   }

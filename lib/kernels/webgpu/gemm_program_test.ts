@@ -28,6 +28,11 @@ Deno.test("GemmProgram() dispatches one workgroup per output tile and split", ()
   assertEquals(p.dispatch, [1, 3, 8]);
   assertEquals(p.workgroupSize, [16, 16, 1]);
   assertEquals(p.outputShape, [8, 130, 64]);
-  // dimM, dimN, dimK, splits, kChunk: 100 / 4 rounded up to whole K steps of 8.
-  assertEquals(p.gemmUniforms, [130, 64, 100, 4, 32]);
+  // dimM, dimN, dimK, splits, kChunk (100 / 4 rounded up to whole K steps of 8),
+  // rowGroups, rowTilesY.
+  assertEquals(p.gemmUniforms, [130, 64, 100, 4, 32, 1, 3]);
+  // Row tiles past the per-dimension limit fold into further z groups.
+  const folded = new GemmProgram({ ...p.spec, maxRowTiles: 2 });
+  assertEquals(folded.dispatch, [1, 2, 16]);
+  assertEquals(folded.gemmUniforms.slice(5), [2, 2]);
 });

@@ -17,7 +17,8 @@ import {
   tuneDecisions,
   tuneWebGpuKernels,
 } from "./autotune.ts";
-import { TILE_CANDIDATES, tileName } from "./gemm_program.ts";
+import { type GpuBackend, runGemm, TILE_CANDIDATES, tileName } from "./gemm_program.ts";
+import { matMulShape, matMulSpec } from "./matmul_gemm.ts";
 
 const gpu = await probeWebGpu();
 const TOLERANCE = 1e-4;
@@ -177,6 +178,33 @@ Deno.test({
       matMulCase(rng, [2, 7, 5], [6, 7], true, true),
     ], [TILE_CANDIDATES[0]]);
     console.log(`BatchMatMul: largest relative error ${Math.max(worst, w2).toExponential(2)}`);
+  },
+});
+
+Deno.test({
+  name: "runGemm() folds row tiles past the dispatch limit into z groups, on webgpu",
+  ignore: !gpu.available,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const rng = new Rng(11);
+    const c = matMulCase(rng, [3, 37, 5], [3, 5, 6], false, false);
+    const want = await runOn("cpu", c);
+    await initBackend("webgpu", { quiet: true });
+    const backend = tf.backend() as unknown as GpuBackend;
+    const [a, b] = [c.inputs.a, c.inputs.b].map((v) => tf.tensor(v.values, v.shape));
+    for (const tile of [TILE_CANDIDATES[0], TILE_CANDIDATES[4]]) {
+      const s = matMulShape(a.shape, b.shape, false, false)!;
+      // 37 rows in tiles of 16: 3 row tiles, 2 per dispatch column, so 2 z groups each.
+      const spec = { ...matMulSpec(s, false, false, tile), maxRowTiles: 2 };
+      const out = tf.engine().makeTensorFromTensorInfo(
+        runGemm(backend, spec, [a, b], [s.aStride, s.bStride], s.outShape),
+      );
+      const err = relativeError(await out.data(), want);
+      assert(err < TOLERANCE, `${tileName(tile)}: relative error ${err}`);
+      out.dispose();
+    }
+    tf.dispose([a, b]);
   },
 });
 
