@@ -13,6 +13,13 @@
  * @module
  */
 
+/** Pythons tried in turn: the system's, Debian's, and the venv GPU machines have had. */
+export const DEFAULT_PYTHONS: readonly string[] = [
+  "python3",
+  "/usr/bin/python3",
+  "/opt/torch/.venv/bin/python3",
+];
+
 /** Options of {@linkcode runTorchReference}. */
 export interface TorchReferenceOptions {
   script: string;
@@ -22,8 +29,8 @@ export interface TorchReferenceOptions {
   steps: number;
   /** fp32, tf32 or bf16 (daad_ref.py's --mode). */
   mode: string;
-  /** Pythons to try, first that imports torch wins. Default python3, /usr/bin/python3. */
-  pythons?: string[];
+  /** Pythons to try, first that imports torch wins. Default {@linkcode DEFAULT_PYTHONS}. */
+  pythons?: readonly string[];
   /** cuda or cpu; default cuda when torch sees a GPU. */
   device?: string;
   /** CPU threads for a cpu run (daad_ref.py's --threads). */
@@ -73,7 +80,7 @@ async function output(
 
 /** The first of `pythons` whose torch imports, and whether it sees CUDA; null if none. */
 export async function findTorchPython(
-  pythons: string[] = ["python3", "/usr/bin/python3"],
+  pythons: readonly string[] = DEFAULT_PYTHONS,
 ): Promise<{ python: string; cuda: boolean } | null> {
   for (const python of pythons) {
     const r = await output(python, ["-c", "import torch; print(torch.cuda.is_available())"]);
@@ -84,7 +91,7 @@ export async function findTorchPython(
 
 /** Runs daad_ref.py once (see the module notes). */
 export async function runTorchReference(o: TorchReferenceOptions): Promise<TorchReferenceResult> {
-  const pythons = o.pythons ?? ["python3", "/usr/bin/python3"];
+  const pythons = o.pythons ?? DEFAULT_PYTHONS;
   const found = await findTorchPython(pythons);
   if (found == null) {
     return {

@@ -169,6 +169,49 @@ async function main(): Promise<number> {
   });
 
   const rows: Row[] = [];
+  // The reference first: it is quick, and the anchor every other figure is read against.
+  const script = await findRefScript(flags.ref as string | undefined);
+  const refs: TorchReferenceResult[] = [];
+  for (const mode of refModes) {
+    let r: TorchReferenceResult;
+    if (script == null) r = { status: "skipped", mode, reason: "no daad_ref.py found" };
+    else if (overBudget()) r = { status: "skipped", mode, reason: "time budget spent" };
+    else {
+      r = await runTorchReference({
+        script,
+        size: config.size,
+        width: config.width,
+        batch: config.batch,
+        steps: Math.max(steps, 5),
+        mode,
+        pythons: flags.python != null ? [flags.python as string] : undefined,
+      });
+    }
+    refs.push(r);
+    print({ kind: "reference", config: config.name, ...r });
+    rows.push(
+      r.status === "ok"
+        ? {
+          what: `pytorch ${r.mode} (${r.device})`,
+          kind: "train",
+          batch: config.batch,
+          images_per_s: r.images_per_s,
+          step_ms: r.step_ms,
+          tflops: Number(((r.images_per_s * flops.trainStepPerImage) / 1e12).toPrecision(3)),
+          peak_gpu_mib: r.peak_bytes == null ? null : Math.round(r.peak_bytes / 2 ** 20),
+        }
+        : {
+          what: `pytorch ${r.mode}`,
+          kind: "train",
+          batch: config.batch,
+          images_per_s: null,
+          step_ms: null,
+          tflops: null,
+          peak_gpu_mib: null,
+          note: `skipped: ${r.reason}`,
+        },
+    );
+  }
   const trainRate = new Map<string, number>();
   for (const mode of modes) {
     if (overBudget()) {
@@ -222,48 +265,6 @@ async function main(): Promise<number> {
   for (const d of decisions) print({ kind: "autotune", ...d });
   const kitWins = decisions.filter((d) => d.winner !== "tfjs").length;
 
-  const script = await findRefScript(flags.ref as string | undefined);
-  const refs: TorchReferenceResult[] = [];
-  for (const mode of refModes) {
-    let r: TorchReferenceResult;
-    if (script == null) r = { status: "skipped", mode, reason: "no daad_ref.py found" };
-    else if (overBudget()) r = { status: "skipped", mode, reason: "time budget spent" };
-    else {
-      r = await runTorchReference({
-        script,
-        size: config.size,
-        width: config.width,
-        batch: config.batch,
-        steps: Math.max(steps, 5),
-        mode,
-        pythons: flags.python != null ? [flags.python as string] : undefined,
-      });
-    }
-    refs.push(r);
-    print({ kind: "reference", config: config.name, ...r });
-    rows.push(
-      r.status === "ok"
-        ? {
-          what: `pytorch ${r.mode} (${r.device})`,
-          kind: "train",
-          batch: config.batch,
-          images_per_s: r.images_per_s,
-          step_ms: r.step_ms,
-          tflops: Number(((r.images_per_s * flops.trainStepPerImage) / 1e12).toPrecision(3)),
-          peak_gpu_mib: r.peak_bytes == null ? null : Math.round(r.peak_bytes / 2 ** 20),
-        }
-        : {
-          what: `pytorch ${r.mode}`,
-          kind: "train",
-          batch: config.batch,
-          images_per_s: null,
-          step_ms: null,
-          tflops: null,
-          peak_gpu_mib: null,
-          note: `skipped: ${r.reason}`,
-        },
-    );
-  }
   const fp32 = refs.find((r) => r.status === "ok" && r.mode === "fp32");
   for (const [mode, rate] of trainRate) {
     if (fp32?.status === "ok") {
