@@ -87,7 +87,7 @@ async function findRefScript(given?: string): Promise<string | null> {
 }
 
 /** One row of the closing table. */
-interface Row {
+export interface Row {
   what: string;
   kind: string;
   batch: number;
