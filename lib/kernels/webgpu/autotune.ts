@@ -70,6 +70,8 @@ export interface Decision {
   winner: string;
   /** Milliseconds per call of each candidate. */
   ms: Record<string, number>;
+  /** Candidates left out, and why (failed, or a result unlike the reference's). */
+  rejected?: Record<string, string>;
 }
 
 interface Pending {
@@ -233,6 +235,40 @@ function release(backend: tf.KernelBackend, out: tf.TensorInfo | tf.TensorInfo[]
   }
 }
 
+interface Checksum {
+  sum: number;
+  sumSq: number;
+  size: number;
+}
+
+/** Sum and sum of squares of a kernel's (first) result, which is then released. */
+async function checksum(
+  backend: tf.KernelBackend,
+  out: tf.TensorInfo | tf.TensorInfo[],
+): Promise<Checksum> {
+  const [first, ...rest] = Array.isArray(out) ? out : [out];
+  release(backend, rest);
+  const t = first instanceof tf.Tensor
+    ? first
+    : tf.engine().makeTensorFromTensorInfo(first, backend);
+  try {
+    const s = tf.tidy(() => tf.stack([tf.sum(t), tf.sum(tf.square(t))]));
+    const [sum, sumSq] = await s.data();
+    s.dispose();
+    return { sum, sumSq, size: t.size };
+  } finally {
+    t.dispose();
+  }
+}
+
+/** Whether two results agree to float32 accuracy (1e-3 relative, as sums of many terms). */
+export function agrees(a: Checksum, b: Checksum): boolean {
+  if (a.size !== b.size || !Number.isFinite(a.sum) || !Number.isFinite(a.sumSq)) return false;
+  const scale = Math.sqrt(b.sumSq * b.size) + 1e-30;
+  return Math.abs(a.sumSq - b.sumSq) <= 1e-3 * b.sumSq + 1e-30 &&
+    Math.abs(a.sum - b.sum) <= 1e-3 * scale;
+}
+
 /** Waits until the GPU has finished everything submitted so far. */
 async function gpuIdle(backend: tf.KernelBackend): Promise<void> {
   // deno-lint-ignore no-explicit-any
@@ -287,19 +323,32 @@ export async function tuneWebGpuKernels(options: TuneOptions = {}): Promise<Deci
       )
     );
     const ms: Record<string, number> = {};
+    const rejected: Record<string, string> = {};
     const own = new Set((p.op.tiles ?? TILE_CANDIDATES).map(tileName));
+    // The first candidate that runs (tfjs's) is the reference the others must agree with: a
+    // kernel that failed to compile or computes garbage must not win by being fast.
+    let reference: Checksum | null = null;
     try {
       for (const name of candidates.filter((c) => c === BASELINE || own.has(c))) {
         const run = () =>
           name === BASELINE
             ? p.op.baseline({ inputs, attrs: p.attrs, backend })
             : p.op.runKit(backend, inputs, p.attrs, TILES.get(name)!);
-        release(backend, run());
-        await gpuIdle(backend);
-        const t0 = performance.now();
-        for (let i = 0; i < reps; i++) release(backend, run());
-        await gpuIdle(backend);
-        ms[name] = Math.round(((performance.now() - t0) / reps) * 1000) / 1000;
+        try {
+          const sums = await checksum(backend, run());
+          if (reference == null) reference = sums;
+          else if (!agrees(sums, reference)) {
+            rejected[name] = `result differs (sum ${sums.sum}, reference ${reference.sum})`;
+            continue;
+          }
+          await gpuIdle(backend);
+          const t0 = performance.now();
+          for (let i = 0; i < reps; i++) release(backend, run());
+          await gpuIdle(backend);
+          ms[name] = Math.round(((performance.now() - t0) / reps) * 1000) / 1000;
+        } catch (e) {
+          rejected[name] = `failed: ${(e as Error).message}`;
+        }
       }
     } finally {
       tf.dispose(Object.values(inputs));
@@ -307,6 +356,7 @@ export async function tuneWebGpuKernels(options: TuneOptions = {}): Promise<Deci
     if (Object.keys(ms).length === 0) continue; // no candidate applies: tfjs's stays
     const winner = Object.entries(ms).sort((a, b) => a[1] - b[1])[0][0];
     const d: Decision = { op: p.op.kernelName, signature: p.signature, device, winner, ms };
+    if (Object.keys(rejected).length > 0) d.rejected = rejected;
     decisions.set(keyOf(device, d.op, d.signature), d);
     taken.push(d);
     options.onDecision?.(d);

@@ -130,3 +130,34 @@ Deno.test("tuneWebGpuKernels() writes decisions a later process reads back", asy
   }
   assert(true);
 });
+
+Deno.test("tuneWebGpuKernels() rejects a fast candidate whose result differs or that fails", async () => {
+  resetAutotune();
+  setAutotuneCacheDir(null);
+  const wrong = tileName(TILE_CANDIDATES[0]), broken = tileName(TILE_CANDIDATES[1]);
+  const slow = fakeOp("none", 8);
+  const op: TunableOp = {
+    ...slow,
+    runKit: (b, inputs, a, tile) => {
+      if (tileName(tile) === wrong) return tf.mul(inputs.x as tf.Tensor, 1.01); // fast, off by 1%
+      if (tileName(tile) === broken) throw new Error("pipeline failed");
+      return slow.runKit(b, inputs, a, tile);
+    },
+  };
+  const x = tf.randomNormal([16]);
+  try {
+    chooseKernel(op, tf.backend(), { x }, {});
+    const before = tf.memory().numTensors;
+    const [d] = await tuneWebGpuKernels({
+      reps: 1,
+      candidates: [BASELINE, wrong, broken, tileName(TILE_CANDIDATES[2])],
+    });
+    assertEquals(tf.memory().numTensors, before, "tuning leaked tensors");
+    assertEquals(Object.keys(d.ms).sort(), [BASELINE, tileName(TILE_CANDIDATES[2])].sort());
+    assert(d.rejected?.[wrong]?.startsWith("result differs"), JSON.stringify(d.rejected));
+    assertEquals(d.rejected?.[broken], "failed: pipeline failed");
+  } finally {
+    x.dispose();
+    resetAutotune();
+  }
+});
