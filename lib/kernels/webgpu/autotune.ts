@@ -27,7 +27,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type Tile, TILE_CANDIDATES, tileName } from "./gemm_program.ts";
+import { LARGE_TILE_CANDIDATES, type Tile, TILE_CANDIDATES, tileName } from "./gemm_program.ts";
 
 /** The name of tfjs's own kernel among the candidates. */
 export const BASELINE = "tfjs";
@@ -38,7 +38,7 @@ export const CACHE_ENV = "DAAD_AUTOTUNE_CACHE";
 /** The tile `kit` mode uses for shapes not tuned yet. */
 export const DEFAULT_TILE: Tile = TILE_CANDIDATES[1];
 
-const TILES = new Map(TILE_CANDIDATES.map((t) => [tileName(t), t]));
+const TILES = new Map([...TILE_CANDIDATES, ...LARGE_TILE_CANDIDATES].map((t) => [tileName(t), t]));
 
 /** What one op needs to be tuned: how to run each candidate on given inputs. */
 export interface TunableOp {
@@ -54,8 +54,8 @@ export interface TunableOp {
   /** Runs the kernel the kit's replaces (tfjs's, or an earlier kit route). */
   baseline: tf.KernelFunc;
   /**
-   * The tiles worth trying (default: every candidate). A kernel with no tile parameter
-   * gives one; a mode forcing another tile then runs this one.
+   * The tiles worth trying (default: {@linkcode TILE_CANDIDATES}). A kernel with no tile
+   * parameter gives one; a mode forcing another tile then runs this one.
    */
   tiles?: readonly Tile[];
 }
@@ -173,6 +173,14 @@ export function deviceName(backend: tf.KernelBackend): string {
   const parts = [info.vendor, info.architecture, info.device, info.description]
     .filter((s) => typeof s === "string" && s.length > 0);
   return parts.length > 0 ? parts.join(" ") : "unknown WebGPU device";
+}
+
+/** Whether `backend` runs on a software rasteriser (llvmpipe, SwiftShader, lavapipe). */
+export function isSoftwareAdapter(backend: tf.KernelBackend): boolean {
+  // deno-lint-ignore no-explicit-any
+  const info = (backend as any).device?.adapterInfo ?? {};
+  return info.isFallbackAdapter === true ||
+    /llvmpipe|swiftshader|software|lavapipe/i.test(deviceName(backend));
 }
 
 /** Every decision taken or loaded so far. */
@@ -312,6 +320,7 @@ export async function tuneWebGpuKernels(options: TuneOptions = {}): Promise<Deci
   for (const c of candidates) checkKernelMode(c);
   const backend = tf.backend();
   const device = deviceName(backend);
+  const software = isSoftwareAdapter(backend);
   const taken: Decision[] = [];
   const t0 = performance.now();
   for (const [key, p] of [...pending]) {
@@ -324,7 +333,11 @@ export async function tuneWebGpuKernels(options: TuneOptions = {}): Promise<Deci
     );
     const ms: Record<string, number> = {};
     const rejected: Record<string, string> = {};
-    const own = new Set((p.op.tiles ?? TILE_CANDIDATES).map(tileName));
+    const own = new Set(
+      (p.op.tiles ?? TILE_CANDIDATES)
+        .filter((t) => !(software && LARGE_TILE_CANDIDATES.includes(t)))
+        .map(tileName),
+    );
     // The first candidate that runs (tfjs's) is the reference the others must agree with: a
     // kernel that failed to compile or computes garbage must not win by being fast.
     let reference: Checksum | null = null;

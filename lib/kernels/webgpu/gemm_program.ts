@@ -70,6 +70,15 @@ export const TILE_CANDIDATES: readonly Tile[] = Object.freeze(
   [1, 4].flatMap((splits) => TILE_SHAPES.map((s) => ({ ...s, splits }))),
 );
 
+/**
+ * A 128x128 tile, 8x8 outputs per thread: the register blocking fast fp32 GEMMs use on
+ * large GPUs. Tried for the convolutions (most of a step's FLOPs) on hardware adapters
+ * only: a software rasteriser takes about a minute to compile each of its shaders.
+ */
+export const LARGE_TILE_CANDIDATES: readonly Tile[] = Object.freeze(
+  [1, 4].map((splits) => ({ tm: 128, tn: 128, tk: 8, rm: 8, rn: 8, splits })),
+);
+
 /** What a kernel supplies to {@linkcode GemmProgram}. */
 export interface GemmSpec {
   /** Identifies the WGSL variant (operand readers and flags), for tfjs's pipeline cache. */

@@ -1,9 +1,16 @@
 import { assertEquals, assertThrows } from "../../../tests/assert.ts";
-import { checkTile, GemmProgram, TILE_CANDIDATES, tileName } from "./gemm_program.ts";
+import {
+  checkTile,
+  GemmProgram,
+  LARGE_TILE_CANDIDATES,
+  TILE_CANDIDATES,
+  tileName,
+} from "./gemm_program.ts";
 
 Deno.test("checkTile() accepts every candidate and names what is wrong with a bad tile", () => {
-  for (const t of TILE_CANDIDATES) checkTile(t);
-  assertEquals(new Set(TILE_CANDIDATES.map(tileName)).size, TILE_CANDIDATES.length);
+  const all = [...TILE_CANDIDATES, ...LARGE_TILE_CANDIDATES];
+  for (const t of all) checkTile(t);
+  assertEquals(new Set(all.map(tileName)).size, all.length);
   const ok = { tm: 32, tn: 32, tk: 16, rm: 2, rn: 2, splits: 1 };
   assertThrows(() => checkTile({ ...ok, rm: 3 }), Error, "rm must divide tm");
   assertThrows(() => checkTile({ ...ok, rm: 1, rn: 1 }), Error, "1024 threads");

@@ -16,7 +16,12 @@ import * as tf from "@tensorflow/tfjs";
 import { conv2dBackpropFilterKernel } from "../conv2d_backprop_filter.ts";
 import { BASELINE, chooseKernel, type TunableOp } from "./autotune.ts";
 import { conv2dBackpropFilterGemm, conv2dBackpropInputGemm, conv2dGemm } from "./conv2d_gemm.ts";
-import type { GpuBackend, Tile } from "./gemm_program.ts";
+import {
+  type GpuBackend,
+  LARGE_TILE_CANDIDATES,
+  type Tile,
+  TILE_CANDIDATES,
+} from "./gemm_program.ts";
 import { matMulGemm, matMulShape } from "./matmul_gemm.ts";
 
 /** The kernels the kit registers on `webgpu`. */
@@ -60,15 +65,20 @@ const allFloat = (inputs: Record<string, tf.TensorInfo>) =>
 
 const nhwc = (a: Attrs) => a.dataFormat == null || a.dataFormat === "NHWC";
 
+// The convolutions carry most of a step's FLOPs: they also try the large tiles.
+const CONV_TILES = [...TILE_CANDIDATES, ...LARGE_TILE_CANDIDATES];
+
 const OPS: KitOpSpec[] = [
   {
     kernelName: tf.Conv2D,
+    tiles: CONV_TILES,
     covers: (i, a) => allFloat(i) && nhwc(a),
     runKit: (b, i, a, tile: Tile) =>
       conv2dGemm(gpu(b), i.x, i.filter, convInfo(i.x.shape, i.filter.shape, a), tile),
   },
   {
     kernelName: tf.Conv2DBackpropInput,
+    tiles: CONV_TILES,
     covers: (i, a) => allFloat(i) && nhwc(a),
     runKit: (b, i, a, tile) =>
       conv2dBackpropInputGemm(
@@ -81,6 +91,7 @@ const OPS: KitOpSpec[] = [
   },
   {
     kernelName: tf.Conv2DBackpropFilter,
+    tiles: CONV_TILES,
     covers: (i, a) => allFloat(i) && nhwc(a),
     runKit: (b, i, a, tile) =>
       conv2dBackpropFilterGemm(

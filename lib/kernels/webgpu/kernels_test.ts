@@ -17,7 +17,13 @@ import {
   tuneDecisions,
   tuneWebGpuKernels,
 } from "./autotune.ts";
-import { type GpuBackend, runGemm, TILE_CANDIDATES, tileName } from "./gemm_program.ts";
+import {
+  type GpuBackend,
+  LARGE_TILE_CANDIDATES,
+  runGemm,
+  TILE_CANDIDATES,
+  tileName,
+} from "./gemm_program.ts";
 import { matMulShape, matMulSpec } from "./matmul_gemm.ts";
 
 const gpu = await probeWebGpu();
@@ -134,7 +140,11 @@ for (const kernel of [tf.Conv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter
     sanitizeResources: false,
     sanitizeOps: false,
     fn: async () => {
-      const worst = await checkAllTiles(convCases(kernel, new Rng(3)));
+      // The convolutions also try the large tiles (on hardware adapters).
+      const worst = await checkAllTiles(convCases(kernel, new Rng(3)), [
+        ...TILE_CANDIDATES,
+        ...LARGE_TILE_CANDIDATES,
+      ]);
       console.log(`${kernel}: largest relative error ${worst.toExponential(2)}`);
     },
   });
