@@ -13,8 +13,8 @@
  */
 import { initBackend } from "../backend.ts";
 import { BENCH_CONFIGS, type BenchConfig, benchDaad, type BenchRecord } from "../bench.ts";
-import { daadFlops } from "../flops.ts";
-import { type GpuMemoryPeak, startGpuMemorySampler } from "../gpu_memory.ts";
+import { daadFlops } from "../models/daad/flops.ts";
+import { type GpuMemoryPeak, startGpuMemorySampler } from "./_gpu_memory.ts";
 import {
   checkKernelMode,
   setAutotuneCacheDir,
@@ -23,7 +23,7 @@ import {
   tuneWebGpuKernels,
 } from "../kernels/webgpu/autotune.ts";
 import { DEFAULT_DAAD_CONFIG } from "../models/daad/config.ts";
-import { runTorchReference, type TorchReferenceResult } from "../torch_reference.ts";
+import { runTorchReference, type TorchReferenceResult } from "./_torch_reference.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
 import { runCli } from "./_common.ts";
 

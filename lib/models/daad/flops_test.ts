@@ -1,6 +1,6 @@
-import { assertEquals } from "../tests/assert.ts";
+import { assertEquals } from "../../../tests/assert.ts";
 import { convFlops, daadFlops, daadLayers } from "./flops.ts";
-import { DEFAULT_DAAD_CONFIG } from "./models/daad/config.ts";
+import { DEFAULT_DAAD_CONFIG } from "./config.ts";
 
 Deno.test("daadLayers() counts enc1.2 of the paper config by hand", () => {
   const enc12 = daadLayers(DEFAULT_DAAD_CONFIG).find((l) => l.name === "enc1.2")!;

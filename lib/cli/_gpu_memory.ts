@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { startGpuMemorySampler } from "./gpu_memory.ts";
+ * import { startGpuMemorySampler } from "./_gpu_memory.ts";
  * const sampler = await startGpuMemorySampler();
  * // ... run GPU work ...
  * console.log(sampler == null ? "no nvidia-smi" : await sampler.stop());

@@ -1,5 +1,5 @@
-import { assertEquals } from "../tests/assert.ts";
-import { findTorchPython, runTorchReference } from "./torch_reference.ts";
+import { assertEquals } from "../../tests/assert.ts";
+import { findTorchPython, runTorchReference } from "./_torch_reference.ts";
 
 Deno.test("runTorchReference() reports the reference as skipped when no Python has torch", async () => {
   const r = await runTorchReference({

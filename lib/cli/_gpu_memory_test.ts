@@ -1,5 +1,5 @@
-import { assertEquals } from "../tests/assert.ts";
-import { nvidiaSmiCommand, startGpuMemorySampler } from "./gpu_memory.ts";
+import { assertEquals } from "../../tests/assert.ts";
+import { nvidiaSmiCommand, startGpuMemorySampler } from "./_gpu_memory.ts";
 
 Deno.test("startGpuMemorySampler() keeps the first and the largest sample", async () => {
   const s = await startGpuMemorySampler([

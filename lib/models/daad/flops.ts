@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { DEFAULT_DAAD_CONFIG } from "./models/daad/config.ts";
+ * import { DEFAULT_DAAD_CONFIG } from "./config.ts";
  * import { daadFlops } from "./flops.ts";
  * const f = daadFlops(DEFAULT_DAAD_CONFIG);
  * console.log((f.trainStepPerImage / 1e9).toFixed(1), "GFLOP per image per step");
@@ -24,7 +24,7 @@ import {
   hasSkips,
   memoryScales,
   stageChannels,
-} from "./models/daad/config.ts";
+} from "./config.ts";
 
 /** One product of the network and its forward FLOPs for one image. */
 export interface LayerFlops {
