@@ -25,7 +25,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { guardWasmHeap } from "./_wasm_memory.ts";
 import "@tensorflow/tfjs-backend-wasm";
-import { registerKitKernels } from "./kernels/mod.ts";
+import { registerKitKernels } from "./kernels/register.ts";
 import { prepareWasmThreads, wasmThreadCount } from "./_wasm_threads.ts";
 
 /** What a user may ask for with `--backend`. */

@@ -12,21 +12,11 @@
  */
 import type { BackendRequest } from "./backend.ts";
 import type { Augment } from "./data/image_set.ts";
-import type { Division, MemoryInit } from "./memory/block_memory.ts";
-import {
-  ConfigError,
-  DAAD_VARIANTS,
-  type DaadConfig,
-  type DaadVariant,
-} from "./models/daad/config.ts";
-import {
-  type DaadPlusConfig,
-  DEFAULT_DAAD_PLUS_CONFIG,
-  TABLE5_ABLATIONS,
-  TABLE5_ROWS,
-  type Table5Row,
-} from "./models/daad_plus/config.ts";
+import type { Division, MemoryInit, MemoryUpdate } from "./memory/block_memory.ts";
+import { DAAD_VARIANTS, type DaadVariant } from "./models/daad/config.ts";
+import { TABLE5_ROWS, type Table5Row } from "./models/daad_plus/config.ts";
 import { DEFAULT_MNAD_VARIANT, MNAD_VARIANTS, type MnadVariant } from "./models/mnad/config.ts";
+import { ConfigError } from "./util/errors.ts";
 
 /** Every model `--model` accepts. */
 export const MODEL_NAMES = ["ae", "ae-skip", "memae", "daad", "daad-plus", "mnad"] as const;
@@ -82,6 +72,8 @@ export interface RunConfig {
   generator: DaadVariant | null;
   /** DAAD+'s loss and score terms as a row of Table 5; null = all on (adv+ali+L+R). */
   table5: Table5Row | null;
+  /** DAAD+'s target for real images in D's loss (1 = eq. 5); null = 1. */
+  realLabel: number | null;
   /** DAAD family's reconstruction loss: mean squared error or eq. 4's per-image L2 norm. */
   recLoss: "mse" | "l2";
   /** Addressing softmax temperature τ (1 = eq. 1 as printed); null = the model's default. */
@@ -90,6 +82,8 @@ export interface RunConfig {
   renorm: boolean | null;
   /** How memory items start (random or from the first batch's queries); null = default. */
   memInit: MemoryInit | null;
+  /** How memory items learn (gradient or running means of their queries); null = default. */
+  memUpdate: MemoryUpdate | null;
   /** MemAE's shrink threshold λ; null = 1/N (MemAE recommends 1/N to 3/N). */
   shrink: number | null;
   /** Weight of the memory compactness loss; null = the model's default. */
@@ -134,10 +128,12 @@ export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze({
   task: null,
   generator: null,
   table5: null,
+  realLabel: null,
   recLoss: "mse",
   temperature: null,
   renorm: null,
   memInit: null,
+  memUpdate: null,
   shrink: null,
   compactness: null,
   eq1: false,
@@ -314,6 +310,14 @@ export function validateRunConfig(c: RunConfig): void {
       throw flag("table5", c.table5, TABLE5_ROWS.join("|"));
     }
   }
+  if (c.realLabel != null) {
+    if (c.model !== "daad-plus") {
+      throw new ConfigError(`--real-label is DAAD+'s; --model ${c.model} has no discriminator`);
+    }
+    if (!(c.realLabel > 0.5 && c.realLabel <= 1)) {
+      throw flag("real-label", c.realLabel, "a target in (0.5, 1]");
+    }
+  }
   if (c.temperature != null && !(c.temperature > 0 && Number.isFinite(c.temperature))) {
     throw flag("temperature", c.temperature, "a positive number");
   }
@@ -326,13 +330,16 @@ export function validateRunConfig(c: RunConfig): void {
   if (c.memInit != null && c.memInit !== "random" && c.memInit !== "queries") {
     throw flag("mem-init", c.memInit, "random|queries");
   }
+  if (c.memUpdate != null && c.memUpdate !== "gradient" && c.memUpdate !== "ema") {
+    throw flag("mem-update", c.memUpdate, "gradient|ema");
+  }
   if (
     c.eq1 && (c.temperature != null || c.renorm != null || c.memInit != null ||
-      c.compactness != null)
+      c.compactness != null || c.memUpdate != null)
   ) {
     throw new ConfigError(
-      "--eq1 fixes τ = 1, random items, no renormalisation and no compactness loss; drop " +
-        "--temperature, --renorm, --mem-init and --compactness",
+      "--eq1 fixes τ = 1, random items learnt by gradient, no renormalisation and no " +
+        "compactness loss; drop --temperature, --renorm, --mem-init, --mem-update and --compactness",
     );
   }
   if (c.mnadVariant != null) {
@@ -400,10 +407,13 @@ export function resolveRunConfig(flags: Partial<RunConfig>): RunConfig {
   const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
   const task = flags.task ?? (model === "mnad" && data === "video" ? "pred" : null);
   const mnadLr = model === "mnad" && !synthetic ? { lr: MNAD_LR[task ?? "recon"] } : {};
-  // DAAD+ (§4.1): lr 2e-4 with the adversarial losses; a MemAE* generator is pixel-wise.
+  // DAAD+ (§4.1): lr 2e-4 with the adversarial losses, on every data set; eq. 4 and 6 as
+  // per-image norms (docs/daad-plus.md: the reading measured); a MemAE* generator is
+  // pixel-wise.
   const plus = model === "daad-plus"
     ? {
-      ...(data === "mvtec" ? { lr: 2e-4 } : {}),
+      lr: 2e-4,
+      recLoss: "l2" as const,
       ...(flags.generator === "memae" ? { division: null } : {}),
     }
     : {};
@@ -422,16 +432,6 @@ export function resolveRunConfig(flags: Partial<RunConfig>): RunConfig {
   return config;
 }
 
-/** The DAAD+ configuration of a run: its generator, the discriminator, the Table 5 terms. */
-export function daadPlusConfigFor(c: RunConfig, channels: number): DaadPlusConfig {
-  return {
-    ...DEFAULT_DAAD_PLUS_CONFIG,
-    ...daadConfigFor({ ...c, model: c.generator ?? "daad" }, channels),
-    discriminatorWidth: c.width,
-    ...TABLE5_ABLATIONS[c.table5 ?? "adv+ali+L+R"],
-  };
-}
-
 /**
  * Eq. 1 as printed: cosine softmax without temperature, random items, no
  * renormalisation, and the paper's loss (no compactness term).
@@ -440,6 +440,7 @@ export const EQ1_MEMORY: Readonly<MemoryOptions> = Object.freeze({
   temperature: 1,
   renormalize: false,
   memoryInit: "random" as MemoryInit,
+  memoryUpdate: "gradient" as MemoryUpdate,
   compactnessWeight: 0,
 });
 
@@ -456,29 +457,6 @@ export interface MemoryOptions {
   temperature: number;
   renormalize: boolean;
   memoryInit: MemoryInit;
+  memoryUpdate: MemoryUpdate;
   compactnessWeight: number;
-}
-
-/** The network configuration of a DAAD-family run with `channels` input channels. */
-export function daadConfigFor(c: RunConfig, channels: number): DaadConfig {
-  const variant = c.model as DaadVariant;
-  // MemAE* keeps MemAE's own addressing (τ = 1, random items) unless flags say otherwise.
-  const base = c.eq1 || variant === "memae" ? EQ1_MEMORY : KIT_MEMORY_DEFAULTS;
-  return {
-    variant,
-    size: c.size,
-    channels,
-    width: c.width,
-    memory: c.memory,
-    division: c.division,
-    addressing: variant === "memae" ? "memae" : "daad",
-    // MemAE recommends λ in [1/N, 3/N]: 1/N keeps at least the largest weight (always >= 1/N).
-    shrinkThreshold: c.shrink ?? 1 / c.memory,
-    temperature: c.temperature ?? base.temperature,
-    renormalize: c.renorm ?? base.renormalize,
-    memoryInit: c.memInit ?? base.memoryInit,
-    compactnessWeight: c.compactness ?? base.compactnessWeight,
-    entropyWeight: variant === "memae" ? 0.0002 : 0,
-    recLoss: c.recLoss,
-  };
 }

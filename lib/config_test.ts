@@ -1,7 +1,7 @@
 import { assertEquals, assertThrows } from "../tests/assert.ts";
-import { daadConfigFor, KIT_MEMORY_DEFAULTS, resolveRunConfig } from "./config.ts";
-import { ConfigError } from "./models/daad/config.ts";
-import { mnadConfigFor } from "./models/mod.ts";
+import { KIT_MEMORY_DEFAULTS, resolveRunConfig } from "./config.ts";
+import { ConfigError } from "./util/errors.ts";
+import { daadConfigFor, mnadConfigFor } from "./adapters.ts";
 import { readRunRecord } from "./run.ts";
 
 Deno.test("resolveRunConfig() takes the paper's settings for mvtec (§4.1, supplement Table 2)", () => {
@@ -84,6 +84,26 @@ Deno.test("daadConfigFor() uses the kit's memory defaults, and --eq1 gives eq. 1
     "--eq1 fixes",
   );
   assertThrows(() => resolveRunConfig({ temperature: 0 }), ConfigError, "--temperature expects");
+  assertEquals(printed.memoryUpdate, "gradient");
+  const ema = daadConfigFor(resolveRunConfig({ data: "mnist", memUpdate: "ema" }), 1);
+  assertEquals(ema.memoryUpdate, "ema");
+  assertThrows(
+    () => resolveRunConfig({ data: "mnist", eq1: true, memUpdate: "ema" }),
+    ConfigError,
+    "--mem-update",
+  );
+  assertEquals(resolveRunConfig({ model: "daad-plus", realLabel: 0.9 }).realLabel, 0.9);
+  assertThrows(
+    () => resolveRunConfig({ model: "daad-plus", realLabel: 0.4 }),
+    ConfigError,
+    "--real-label expects",
+  );
+  assertThrows(() => resolveRunConfig({ model: "ae", realLabel: 0.9 }), ConfigError, "DAAD+'s");
+  assertThrows(
+    () => resolveRunConfig({ data: "mnist", memUpdate: "kmeans" as "ema" }),
+    ConfigError,
+    "--mem-update expects",
+  );
 });
 
 Deno.test("resolveRunConfig() records MNAD's variant, and only MNAD takes one", () => {

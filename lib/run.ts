@@ -10,16 +10,25 @@ import { type ImageSet, subset } from "./data/image_set.ts";
 import { type MemoryBankReport, uniformWarning } from "./memory/diagnostics.ts";
 import type { BackendInfo } from "./backend.ts";
 import { type RunConfig, validateRunConfig } from "./config.ts";
-import { loadRunData, type RunData } from "./data/mod.ts";
-import { type EvalMetrics, evaluateScores } from "./eval/evaluate.ts";
+import { createModel, loadRunData, modelConfigFor } from "./adapters.ts";
+import type { RunData } from "./data/run_data.ts";
+import { type EvalMetrics, evaluateScores, normalizeScores } from "./eval/evaluate.ts";
 import { scoreSet } from "./eval/score_set.ts";
-import { minMaxPerGroup } from "./models/mnad/score.ts";
+import { auroc } from "./metrics/auroc.ts";
+import { formatGanEpoch, type GanEpoch, GanMonitor, ganWarning } from "./eval/gan_monitor.ts";
 import { writeRunReport } from "./eval/run_report.ts";
-import { createModel, type KitModel, modelConfigFor } from "./models/mod.ts";
+import type { KitModel } from "./models/kit_model.ts";
 import { readCheckpoint } from "./train/checkpoint.ts";
 import { type ProgressSink, silentProgress } from "./train/progress.ts";
 import { RunDir, RunDirError } from "./train/run_dir.ts";
-import { type EpochStats, restoreTrainingState, train, type TrainResult } from "./train/trainer.ts";
+import {
+  type EpochStats,
+  restoreTrainingState,
+  train,
+  type TrainFaults,
+  type TrainOptions,
+  type TrainResult,
+} from "./train/trainer.ts";
 
 /** The kit's version, recorded in every run. */
 export const KIT_VERSION = "0.1.0";
@@ -54,6 +63,15 @@ export interface RunMetrics extends EvalMetrics {
   memory?: MemoryBankReport[];
   /** Set-level score statistics (DAAD+'s eq. 7 ranges), reused by predict. */
   score_calibration?: unknown;
+  /**
+   * Image AUROC of each raw score component on its own (DAAD+'s R(x) "rec" and L(x)
+   * "ali"; MNAD's "psnr", where lower is anomalous, shows below 0.5), ranked over the
+   * whole test set as it is. DAAD+ rows that train alike (adv+ali+R, adv+ali+L,
+   * adv+ali+L+R) differ only in the score: one run gives all three.
+   */
+  component_auroc?: Record<string, number>;
+  /** A GAN-trained model's epochs (D loss and accuracy, L(x) on a test probe) and warning. */
+  gan?: { epochs: GanEpoch[]; warning: string | null };
   protocol: string;
   created: string;
 }
@@ -65,6 +83,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Reuse already loaded data (sweeps over one dataset). */
   data?: RunData;
+  /** Passed to {@linkcode train}: how an interruption is reported (the CLI adds `--resume`). */
+  onInterrupt?: TrainOptions["onInterrupt"];
+  /** Passed to {@linkcode train}: faults injected by tests. */
+  faults?: TrainFaults;
 }
 
 /** What {@linkcode trainRun} returns. */
@@ -95,16 +117,49 @@ export function identityOf(c: RunConfig): Partial<RunConfig> {
   return rest;
 }
 
-/** Scores the test set and computes metrics. */
+/** What {@linkcode evaluateModel} needs besides the model. */
+export interface EvaluateModelOptions {
+  /** The run's data; its test set is scored. */
+  data: RunData;
+  /** The run's configuration (recorded in the metrics; its batch size scores). */
+  config: RunConfig;
+  backend: BackendInfo;
+  /** The training that made the model (its speed is recorded); none for a saved run. */
+  training?: TrainResult | null;
+  progress?: ProgressSink;
+  /** Also write report.html and the best/worst case grids into this run folder. */
+  report?: { dir: RunDir; history: readonly EpochStats[] };
+}
+
+/**
+ * Scores the test set and computes metrics: image and pixel AUROC, AUPRO, the
+ * threshold, per-defect results, the memory report and the speeds (metrics.json).
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "./backend.ts";
+ * import { resolveRunConfig } from "./config.ts";
+ * import { createModel, loadRunData } from "./adapters.ts";
+ * import { train } from "./train/trainer.ts";
+ * import { evaluateModel } from "./run.ts";
+ * const backend = await initBackend("cpu");
+ * const config = resolveRunConfig({ data: "stripes", size: 32, width: 4, epochs: 1 });
+ * const data = await loadRunData(config);
+ * const model = createModel(config, data.train.channels, data.train.n);
+ * const training = await train(model, data.train, { epochs: 1, batchSize: config.batch,
+ *   seed: config.seed, augment: config.augment });
+ * const metrics = await evaluateModel(model, { data, config, backend, training });
+ * console.log(metrics.image_auroc, metrics.pixel_auroc);
+ * model.dispose();
+ * ```
+ */
 export async function evaluateModel(
   model: KitModel,
-  data: RunData,
-  config: RunConfig,
-  backend: BackendInfo,
-  training: TrainResult | null,
-  progress: ProgressSink = silentProgress,
-  report?: { dir: RunDir; history: readonly EpochStats[] },
+  options: EvaluateModelOptions,
 ): Promise<RunMetrics> {
+  const { data, config, backend, report } = options;
+  const training = options.training ?? null;
+  const progress = options.progress ?? silentProgress;
   if (data.test.labels == null) throw new Error("the test set has no labels");
   const scored = await scoreSet(model, data.test, {
     batchSize: Math.max(config.batch, 32),
@@ -115,13 +170,9 @@ export async function evaluateModel(
   });
   // Video protocols (MemAE, MNAD) compare scores within each video: min-max per video,
   // unless the model already normalised them itself (MNAD's eq. 17).
-  let scores = scored.scores;
-  if (data.scoreNormalization === "per-group-minmax" && model.finalizeScores == null) {
-    if (data.test.groups == null) {
-      throw new Error("per-video normalisation needs the test set's groups");
-    }
-    scores = minMaxPerGroup(scores, data.test.groups);
-  }
+  const scores = model.finalizeScores == null
+    ? normalizeScores(scored.scores, data.scoreNormalization, data.test.groups)
+    : scored.scores;
   const m = evaluateScores(scores, data.test.labels, scored.maps, data.test.masks, {
     shape: [data.test.height, data.test.width],
     groups: data.test.groups,
@@ -155,6 +206,11 @@ export async function evaluateModel(
   }
   const calibration = model.calibration?.();
   if (calibration != null) metrics.score_calibration = calibration;
+  if (scored.components != null) {
+    metrics.component_auroc = Object.fromEntries(
+      Object.entries(scored.components).map(([k, v]) => [k, auroc(v, data.test.labels!)]),
+    );
+  }
   if (report != null) {
     const which = config.category ??
       (config.normal != null ? `class ${config.normal}` : config.data);
@@ -187,8 +243,21 @@ function round(v: number, digits: number): number {
 }
 
 /**
- * Trains and evaluates one run. With `config.resume`, continues the run in
- * `config.out` from its checkpoint.
+ * Trains and evaluates one run: loads its data, builds its model, writes config.json,
+ * trains with a checkpoint per epoch (and log.jsonl), then writes metrics.json and
+ * report.html. With `config.resume`, continues the run in `config.out` from its
+ * checkpoint. `deno task train` is this function behind flag parsing.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "./backend.ts";
+ * import { resolveRunConfig } from "./config.ts";
+ * import { trainRun } from "./run.ts";
+ * const backend = await initBackend("auto");
+ * const config = resolveRunConfig({ data: "mnist", normal: 3, epochs: 2, out: "runs/digit3" });
+ * const { dir, metrics } = await trainRun(config, { backend });
+ * console.log(dir.path, metrics?.image_auroc); // runs/digit3 0.9...
+ * ```
  */
 export async function trainRun(config: RunConfig, options: RunOptions): Promise<RunOutcome> {
   validateRunConfig(config);
@@ -224,6 +293,10 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       `run ${path}: ${config.model} on ${data.protocol}; ${data.train.n} train / ${data.test.n} test images, ` +
         `${model.params.numParams().toLocaleString("en")} parameters`,
     );
+    // DAAD+: D's accuracy and L(x)'s separation on a test probe, every epoch.
+    const gan = model.alignmentProbe != null && data.test.labels != null
+      ? new GanMonitor((x) => model.alignmentProbe!(x), data.test)
+      : null;
     const training = await train(model, data.train, {
       epochs: config.epochs,
       batchSize: config.batch,
@@ -234,12 +307,38 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       meta: { config: identityOf(config) },
       progress,
       signal: options.signal,
+      onInterrupt: options.onInterrupt,
+      faults: options.faults,
+      onEpochEnd: gan == null ? undefined : async (stats) => {
+        const e = gan.epochEnd(stats);
+        if (e == null) return;
+        await dir.log({ type: "gan", ...e });
+        progress.line(formatGanEpoch(e));
+      },
     });
     if (training.interrupted) return { dir, training, metrics: null };
-    const metrics = await evaluateModel(model, data, config, options.backend, training, progress, {
-      dir,
-      history: training.history,
+    const ganAlarm = gan == null || gan.history.length === 0 ? null : ganWarning(gan.history);
+    if (ganAlarm != null) progress.line(`warning: ${ganAlarm}`);
+    const metrics = await evaluateModel(model, {
+      data,
+      config,
+      backend: options.backend,
+      training,
+      progress,
+      report: {
+        dir,
+        // The report's curves show L(x)'s probe AUROC beside D's accuracy for DAAD+.
+        history: gan == null ? training.history : training.history.map((h) => {
+          const e = gan.history.find((g) => g.epoch === h.epoch);
+          return e?.ali_auroc == null
+            ? h
+            : { ...h, losses: { ...h.losses, "probe.ali_auroc": e.ali_auroc } };
+        }),
+      },
     });
+    if (gan != null && gan.history.length > 0) {
+      metrics.gan = { epochs: gan.history, warning: ganAlarm };
+    }
     await dir.writeJson("metrics.json", metrics);
     return { dir, training, metrics };
   } finally {
@@ -268,6 +367,7 @@ export async function readRunRecord(path: string): Promise<RunRecord> {
       temperature: null,
       renorm: null,
       memInit: null,
+      memUpdate: null,
       compactness: null,
       eq1: true,
       shrink: saved.shrink ?? 0.0025,
@@ -311,18 +411,18 @@ export async function evaluateRunDir(path: string, options: RunOptions): Promise
     const data = options.data ?? await loadRunData(record.config);
     const dir = new RunDir(path);
     const previous = await dir.readJson<RunMetrics>("metrics.json").catch(() => null);
-    const metrics = await evaluateModel(
-      model,
+    const metrics = await evaluateModel(model, {
       data,
-      record.config,
-      options.backend,
-      null,
-      options.progress,
-      { dir, history },
-    );
+      config: record.config,
+      backend: options.backend,
+      progress: options.progress,
+      report: { dir, history },
+    });
     metrics.epochs = epochs;
     metrics.train_images_per_s = previous?.train_images_per_s ?? null;
     metrics.train_seconds = previous?.train_seconds ?? null;
+    // The GAN record belongs to training; evaluation cannot redo it.
+    if (previous?.gan != null) metrics.gan = previous.gan;
     await new RunDir(path).writeJson("metrics.json", metrics);
     return metrics;
   } finally {

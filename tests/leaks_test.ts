@@ -8,7 +8,7 @@ import { useBackend } from "./tf_helpers.ts";
 import { resolveRunConfig, type RunConfig } from "../lib/config.ts";
 import type { ImageSet } from "../lib/data/image_set.ts";
 import { scoreSet } from "../lib/eval/score_set.ts";
-import { createModel } from "../lib/models/mod.ts";
+import { createModel } from "../lib/adapters.ts";
 import { train } from "../lib/train/trainer.ts";
 import { Rng } from "../lib/util/rng.ts";
 

@@ -8,12 +8,12 @@ import { WasmOutOfMemoryError } from "../_wasm_memory.ts";
 import { DatasetError } from "../data/errors.ts";
 import { BlockGeometryError } from "../memory/block_memory.ts";
 import { MetricInputError } from "../metrics/mod.ts";
-import { ConfigError } from "../models/daad/config.ts";
 import { MnadConfigError } from "../models/mnad/config.ts";
 import { StateMismatchError } from "../nn/params.ts";
 import { CheckpointError } from "../train/checkpoint.ts";
 import { RunDirError } from "../train/run_dir.ts";
 import { NonFiniteLossError, ResumeError } from "../train/trainer.ts";
+import { ConfigError } from "../util/errors.ts";
 import { ArgError, type FlagSpec } from "./args.ts";
 
 /** Errors caused by input or environment, reported as one line without a stack. */

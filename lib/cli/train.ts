@@ -16,8 +16,10 @@ import {
   type RunConfig,
 } from "../config.ts";
 import { consoleProgress } from "../train/progress.ts";
-import { readRunRecord, trainRun } from "../run.ts";
-import { isSweep, trainSweep } from "../sweep.ts";
+import { interruptionLine, NonFiniteLossError } from "../train/trainer.ts";
+import { nanAtStep } from "../util/test_hooks.ts";
+import { readRunRecord, type RunOptions, trainRun } from "../run.ts";
+import { isSweep, trainSweep } from "../sweep/categories.ts";
 import { RunDir } from "../train/run_dir.ts";
 import { tableToMarkdown } from "../eval/table.ts";
 import { metricsSummary } from "../eval/evaluate.ts";
@@ -87,6 +89,12 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     help:
       "DAAD+'s terms as a Table 5 row: R | adv+R | adv+ali+R | adv+ali+L | adv+ali+L+R (default).",
   },
+  "real-label": {
+    type: "float",
+    min: 0.5,
+    exclusiveMin: true,
+    help: "DAAD+: D's target for real images (1 = eq. 5; 0.9 = one-sided label smoothing).",
+  },
   task: {
     type: "enum",
     choices: ["recon", "pred"],
@@ -104,6 +112,12 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     type: "enum",
     choices: ["random", "queries"],
     help: "Memory items start random or copied from the first batch's queries.",
+  },
+  "mem-update": {
+    type: "enum",
+    choices: ["gradient", "ema"],
+    help:
+      "Memory items learn by gradient (default) or as running means of the queries that read them.",
   },
   shrink: {
     type: "float",
@@ -153,6 +167,12 @@ ${
 Writes DIR/config.json, DIR/log.jsonl, DIR/checkpoint.ckpt and, after training, DIR/metrics.json.
 Ctrl-C saves a checkpoint at the current step; continue with --resume --out DIR.`;
 
+/** Adds the flag that helps to a library error (the trainer's messages name no flag). */
+function withFlagHints(e: unknown): never {
+  if (e instanceof NonFiniteLossError) e.message += " Try a lower --lr.";
+  throw e;
+}
+
 async function main(): Promise<number> {
   const { flags, positionals, help } = parseArgs(Deno.args, TRAIN_FLAGS);
   if (help) {
@@ -186,14 +206,21 @@ async function main(): Promise<number> {
     );
   }
   const progress = consoleProgress();
+  const options: RunOptions = {
+    backend,
+    progress,
+    signal: interruptSignal(),
+    onInterrupt: (at) => progress.line(`${interruptionLine(at)} — continue with --resume`),
+    faults: { nanAtStep: nanAtStep() },
+  };
   if (isSweep(config)) {
-    const sweep = await trainSweep(config, { backend, progress, signal: interruptSignal() });
+    const sweep = await trainSweep(config, options).catch(withFlagHints);
     if (sweep.interrupted) return EXIT_INTERRUPTED;
     console.log(tableToMarkdown(sweep.table!));
     console.log(`sweep folder: ${sweep.dir} (table.json, table.md, table.csv)`);
     return 0;
   }
-  const outcome = await trainRun(config, { backend, progress, signal: interruptSignal() });
+  const outcome = await trainRun(config, options).catch(withFlagHints);
   if (outcome.metrics == null) return EXIT_INTERRUPTED;
   const m = outcome.metrics;
   console.log(

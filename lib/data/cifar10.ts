@@ -20,7 +20,7 @@
 import { DatasetError } from "./errors.ts";
 import { resizeBilinear } from "./image_io.ts";
 import type { ImageSet } from "./image_set.ts";
-import type { RunData } from "./mod.ts";
+import type { RunData } from "./run_data.ts";
 
 /** Class names, by label. */
 export const CIFAR10_CLASSES: readonly string[] = Object.freeze([

@@ -1,12 +1,6 @@
 /**
- * Errors of the data layer; the CLI prints their message as one line.
+ * Errors of the data layer; the CLI prints their message as one line. The class lives
+ * with the kit's other shared errors in `util/errors.ts`.
  * @module
  */
-
-/** A dataset folder, file or option that cannot be used; the message names it. */
-export class DatasetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DatasetError";
-  }
-}
+export { DatasetError } from "../util/errors.ts";

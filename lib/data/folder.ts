@@ -31,7 +31,7 @@ import { DatasetError } from "./errors.ts";
 import { IMAGE_EXTENSIONS, join, listImagesDeep, mapLimit, statOrNull, stem } from "./_files.ts";
 import { imageInfo, readImage, readMaskOf } from "./image_io.ts";
 import type { ImageSet } from "./image_set.ts";
-import type { RunData } from "./mod.ts";
+import type { RunData } from "./run_data.ts";
 import { deriveSeed, Rng } from "../util/rng.ts";
 
 /** Share of the normal images held out for testing when no normal test folder is given. */

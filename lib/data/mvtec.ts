@@ -30,7 +30,7 @@ import { isDir, join, listDir, mapLimit, statOrNull, stem } from "./_files.ts";
 export { IMAGE_EXTENSIONS } from "./_files.ts";
 import { imageInfo, readImage, readMaskOf } from "./image_io.ts";
 import type { ImageSet } from "./image_set.ts";
-import type { RunData } from "./mod.ts";
+import type { RunData } from "./run_data.ts";
 import { readSynthMvtecReadme } from "./synth_mvtec.ts";
 
 /** The 15 categories of MVTec AD (5 textures, then 10 objects). */

@@ -19,7 +19,7 @@
 import { Rng } from "../util/rng.ts";
 import { DatasetError } from "./errors.ts";
 import type { ImageSet } from "./image_set.ts";
-import type { RunData } from "./mod.ts";
+import type { RunData } from "./run_data.ts";
 
 /** Options of {@linkcode stripeImage}. */
 export interface StripeImageOptions {

@@ -49,7 +49,7 @@
 import { DatasetError } from "./errors.ts";
 import { imageInfo, readImage, resizeBilinear } from "./image_io.ts";
 import type { ImageSet } from "./image_set.ts";
-import type { RunData } from "./mod.ts";
+import type { RunData } from "./run_data.ts";
 
 export { DatasetError } from "./errors.ts";
 

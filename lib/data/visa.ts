@@ -29,7 +29,7 @@ import { DatasetError } from "./errors.ts";
 import { join, mapLimit, statOrNull } from "./_files.ts";
 import { imageInfo, readImage, readMaskOf } from "./image_io.ts";
 import type { ImageSet } from "./image_set.ts";
-import type { RunData } from "./mod.ts";
+import type { RunData } from "./run_data.ts";
 
 /** The split file of VisA's one-class protocol, relative to the root. */
 export const VISA_SPLIT_CSV = "split_csv/1cls.csv";

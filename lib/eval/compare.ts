@@ -57,6 +57,7 @@ export function describeMemory(modelConfig: Record<string, unknown>): string {
   if (variant === "ae" || variant === "ae-skip") return "-";
   if (modelConfig.temperature === undefined) return "eq. 1 as printed";
   const parts = [`τ ${modelConfig.temperature}`, `items ${modelConfig.memoryInit}`];
+  if (modelConfig.memoryUpdate === "ema") parts.push("ema items");
   if (modelConfig.renormalize) parts.push("renorm");
   if (modelConfig.compactnessWeight) parts.push(`compactness ${modelConfig.compactnessWeight}`);
   if (modelConfig.addressing === "memae") parts.push(`λ ${modelConfig.shrinkThreshold}`);

@@ -24,6 +24,7 @@ import {
   rocCurve,
   type RocPoint,
 } from "../metrics/mod.ts";
+import { minMaxPerGroup } from "../metrics/normalize.ts";
 
 /** The FPR limit of AUPRO (MVTec AD's evaluation and anomalib report 0.3). */
 export const AUPRO_FPR_LIMIT = 0.3;
@@ -79,6 +80,34 @@ export interface EvalMetrics {
    * MVTec-style sets whose normal test images are all in group "good"; null otherwise.
    */
   per_defect: DefectMetrics[] | null;
+}
+
+/**
+ * How a protocol normalises final scores before the AUROC: video protocols (MemAE,
+ * MNAD) min-max normalise each video's scores (test `groups` = video).
+ */
+export type ScoreNormalization = "per-group-minmax";
+
+/**
+ * The scores a protocol compares: `scores` unchanged, or min-max normalised within each
+ * group (video) for `"per-group-minmax"`.
+ *
+ * @example
+ * ```ts
+ * import { normalizeScores } from "./evaluate.ts";
+ * const scores = Float32Array.of(1, 3, 10, 30);
+ * const s = normalizeScores(scores, "per-group-minmax", ["a", "a", "b", "b"]);
+ * console.log(Array.from(s)); // [0, 1, 0, 1]
+ * ```
+ */
+export function normalizeScores(
+  scores: Float32Array,
+  how: ScoreNormalization | undefined,
+  groups: readonly string[] | undefined,
+): Float32Array {
+  if (how == null) return scores;
+  if (groups == null) throw new Error("per-video normalisation needs the test set's groups");
+  return minMaxPerGroup(scores, groups);
 }
 
 /** Options of {@linkcode evaluateScores}. */

@@ -105,3 +105,17 @@ export function paperValue(table: PaperTable, row: string, column: string): numb
   const r = table.rows.find((x) => x.name.toLowerCase() === row.toLowerCase());
   return c < 0 || r == null ? null : r.values[c];
 }
+
+/**
+ * The paper's Table 4 AUROC (DAAD on MVTec AD, quoted in {@linkcode DAAD_TABLE4}) for a
+ * division rate, or null when the table has no such rate.
+ *
+ * @example
+ * ```ts
+ * import { paperTable4Auroc } from "./paper_tables.ts";
+ * console.log(paperTable4Auroc(1), paperTable4Auroc(32)); // 0.716 null
+ * ```
+ */
+export function paperTable4Auroc(rate: number): number | null {
+  return paperValue(DAAD_TABLE4, "DAAD", String(rate));
+}

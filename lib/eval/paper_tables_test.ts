@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { MVTEC_CATEGORIES } from "../data/mvtec.ts";
-import { DAAD_TABLE3, DAAD_TABLE5, paperValue } from "./paper_tables.ts";
+import { DAAD_TABLE3, DAAD_TABLE5, paperTable4Auroc, paperValue } from "./paper_tables.ts";
 
 Deno.test("DAAD_TABLE3's quoted means agree with its 15 categories (transcription check)", () => {
   const cats = DAAD_TABLE3.rows.filter((r) => r.name !== "mean");
@@ -43,4 +43,9 @@ Deno.test("DAAD_TABLE5 holds the paper's five rows per generator", () => {
   assertEquals(paperValue(DAAD_TABLE5, "DAAD adv+ali+L", "AUROC"), 0.874);
   assertEquals(paperValue(DAAD_TABLE5, "DAAD adv+ali+L", "R(x)"), 0);
   assertEquals(paperValue(DAAD_TABLE5, "MemAE* adv+R", "L_adv"), 1);
+});
+
+Deno.test("paperTable4Auroc() quotes Table 4", () => {
+  assertEquals([1, 2, 4, 8, 16].map(paperTable4Auroc), [0.716, 0.784, 0.821, 0.845, 0.813]);
+  assertEquals(paperTable4Auroc(32), null);
 });

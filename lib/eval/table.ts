@@ -70,3 +70,55 @@ export function tableToCsv(t: ResultsTable): string {
   }
   return lines.join("\n") + "\n";
 }
+
+/** What {@linkcode summaryTableRows} reads of one group of a sweep (one setting over seeds). */
+export interface SweepSummaryOf {
+  group: string;
+  points: readonly { trainSeconds: number }[];
+  imageAuroc: { mean: number; min: number; max: number };
+  pixelAuroc: { mean: number } | null;
+}
+
+/** What {@linkcode sweepTableRows} reads of one sweep point. */
+export interface SweepPointOf {
+  label: string;
+  metrics: { image_auroc: number | null; pixel_auroc: number | null };
+  trainSeconds: number;
+}
+
+/**
+ * A table row per group: mean image and pixel AUROC, the range over seeds, and the
+ * reference value (e.g. the paper's) when given.
+ */
+export function summaryTableRows<S extends SweepSummaryOf>(
+  summaries: readonly S[],
+  reference?: { name: string; value: (summary: S) => number | null },
+): Record<string, unknown>[] {
+  const range = (s: { min: number; max: number }) =>
+    s.min === s.max ? s.min.toFixed(3) : `${s.min.toFixed(3)} to ${s.max.toFixed(3)}`;
+  return summaries.map((s) => ({
+    setting: s.group,
+    seeds: s.points.length,
+    "image AUROC (mean)": s.imageAuroc.mean,
+    "image AUROC (range)": range(s.imageAuroc),
+    "pixel AUROC (mean)": s.pixelAuroc?.mean ?? null,
+    ...(reference != null ? { [reference.name]: reference.value(s) } : {}),
+    "train s (mean)": Math.round(
+      s.points.reduce((a, p) => a + p.trainSeconds, 0) / s.points.length * 10,
+    ) / 10,
+  }));
+}
+
+/** A table row per sweep point: AUROC, training time, and the paper's value when given. */
+export function sweepTableRows<P extends SweepPointOf>(
+  points: readonly P[],
+  paper?: (point: P) => number | null,
+): Record<string, unknown>[] {
+  return points.map((p) => ({
+    setting: p.label,
+    image_auroc: p.metrics.image_auroc,
+    pixel_auroc: p.metrics.pixel_auroc,
+    ...(paper != null ? { "paper (MVTec AD)": paper(p) } : {}),
+    train_s: Math.round(p.trainSeconds * 10) / 10,
+  }));
+}

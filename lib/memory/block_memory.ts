@@ -60,10 +60,23 @@ export interface BlockMemoryConfig {
   renormalize: boolean;
   /** `random` N(0, 1/D) items, or `queries`: items copied from the first batch's queries. */
   init: MemoryInit;
+  /**
+   * How items learn: `gradient` (by the optimiser, as the paper trains them) or `ema`:
+   * each item becomes the running mean of the queries that read it (a soft k-means step
+   * per training batch, decay {@linkcode EMA_DECAY}); the optimiser then leaves it alone.
+   * Optional: absent = `gradient`.
+   */
+  update?: MemoryUpdate;
 }
 
 /** How a bank's items start. */
 export type MemoryInit = "random" | "queries";
+
+/** How a bank's items learn. */
+export type MemoryUpdate = "gradient" | "ema";
+
+/** Decay of the running sums of `update: "ema"` (as VQ-VAE's codebook updates use). */
+export const EMA_DECAY = 0.99;
 
 /** The paper's setting (§4.1): 8, 8, 1 and N = 500 with DAAD addressing. */
 export const DEFAULT_BLOCK_MEMORY_CONFIG: Readonly<BlockMemoryConfig> = Object.freeze({
@@ -74,6 +87,7 @@ export const DEFAULT_BLOCK_MEMORY_CONFIG: Readonly<BlockMemoryConfig> = Object.f
   temperature: 1,
   renormalize: false,
   init: "random" as MemoryInit,
+  update: "gradient" as MemoryUpdate,
 });
 
 /** Raised when division rates do not divide a feature map. */
@@ -126,6 +140,12 @@ export function validateBlockMemoryConfig(
   if (!(config.temperature > 0 && Number.isFinite(config.temperature))) {
     throw new BlockGeometryError(
       `${scale}: memory temperature must be a positive number, got ${config.temperature}`,
+    );
+  }
+  const update = config.update ?? "gradient";
+  if (update !== "gradient" && update !== "ema") {
+    throw new BlockGeometryError(
+      `${scale}: unknown memory update '${update}' (gradient or ema)`,
     );
   }
   if (config.init !== "random" && config.init !== "queries") {
@@ -285,6 +305,43 @@ export function compactnessLoss(
   });
 }
 
+/**
+ * One soft k-means step on running sums: count ← γ·count + (1 − γ)·Σ_q w_qi and
+ * sum ← γ·sum + (1 − γ)·Σ_q w_qi·q_q; the items become sum / count. Items no query read
+ * keep their place (sum and count shrink together). Its results are assigned to
+ * variables, never part of a loss, so no gradient flows through it.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { emaItems } from "./block_memory.ts";
+ * const q = tf.tensor2d([[2, 0], [4, 0]]), w = tf.tensor2d([[1], [1]]);
+ * const next = emaItems(q, w, tf.tensor1d([1]), tf.tensor2d([[0, 1]]), 0.5);
+ * next.items.print(); // [[1.5, 0.25]]: (0.5·[0,1] + 0.5·[6,0]) / (0.5·1 + 0.5·2)
+ * ```
+ */
+export function emaItems(
+  queries: tf.Tensor2D,
+  weights: tf.Tensor2D,
+  count: tf.Tensor1D,
+  sum: tf.Tensor2D,
+  decay: number,
+): { count: tf.Tensor1D; sum: tf.Tensor2D; items: tf.Tensor2D } {
+  return tidyObject(() => {
+    const nextCount = tf.add(
+      tf.mul(count, decay),
+      tf.mul(tf.sum(weights, 0), 1 - decay),
+    ) as tf.Tensor1D;
+    const nextSum = tf.add(
+      tf.mul(sum, decay),
+      tf.mul(tf.matMul(weights, queries, true, false), 1 - decay),
+    ) as tf.Tensor2D;
+    // The floor only guards against a count that underflowed after very long disuse.
+    const items = tf.div(nextSum, tf.maximum(nextCount, 1e-30).expandDims(1)) as tf.Tensor2D;
+    return { count: nextCount, sum: nextSum, items };
+  });
+}
+
 /** One memory bank for one scale: divide, address, assemble. */
 export class BlockMemory {
   readonly bank: tf.Variable;
@@ -295,6 +352,8 @@ export class BlockMemory {
   readonly #startVariable: tf.Variable | null;
   /** The random draw (`init: "random"`): the same seed redraws it, so it needs no saving. */
   readonly #randomStart: Float32Array | null;
+  /** Running count and sum of `update: "ema"` (kept in checkpoints). */
+  readonly #ema: { count: tf.Variable; sum: tf.Variable } | null;
 
   /**
    * Creates the bank N×D in `store` as `<name>.items`, initialised N(0, 1/D) so items
@@ -310,7 +369,16 @@ export class BlockMemory {
     validateBlockMemoryConfig(config, map, name);
     this.dim = blockDim(map, config.division);
     const values = rng.normalArray(config.items * this.dim, 0, 1 / Math.sqrt(this.dim));
-    this.bank = store.add(`${name}.items`, tf.tensor2d(values, [config.items, this.dim]));
+    const ema = (config.update ?? "gradient") === "ema";
+    // With `ema` the items follow their queries' running mean, not the optimiser.
+    this.bank = store.add(`${name}.items`, tf.tensor2d(values, [config.items, this.dim]), !ema);
+    // Count 1 per item: the start weighs as one batch's reads, then decays away.
+    this.#ema = ema
+      ? {
+        count: store.add(`${name}.ema_count`, tf.ones([config.items]), false),
+        sum: store.add(`${name}.ema_sum`, tf.tensor2d(values, [config.items, this.dim]), false),
+      }
+      : null;
     const fromQueries = config.init === "queries";
     this.#initialized = fromQueries ? store.add(`${name}.initialized`, tf.scalar(0), false) : null;
     this.#startVariable = fromQueries
@@ -350,6 +418,7 @@ export class BlockMemory {
       );
       const start = tf.add(picked, noise);
       this.bank.assign(start);
+      this.#ema?.sum.assign(start);
       this.#startVariable!.assign(start);
       this.#initialized!.assign(tf.scalar(1));
     });
@@ -358,8 +427,14 @@ export class BlockMemory {
   /**
    * Divides `f`, addresses the bank and assembles the read. `compactness` also returns
    * the compactness term (skipped otherwise: it costs an argmax and a matmul per step).
+   * `update` (training passes) moves the items of an `update: "ema"` bank one soft
+   * k-means step towards the queries of `f`; the read of this pass uses the items as
+   * they were.
    */
-  apply(f: tf.Tensor4D, options: { compactness?: boolean } = {}): BlockMemoryOutput {
+  apply(
+    f: tf.Tensor4D,
+    options: { compactness?: boolean; update?: boolean } = {},
+  ): BlockMemoryOutput {
     const [, h, w, c] = f.shape;
     if (h !== this.map.height || w !== this.map.width || c !== this.map.channels) {
       throw new BlockGeometryError(
@@ -369,14 +444,27 @@ export class BlockMemory {
     }
     return tidyObject(() => {
       const q = divideBlocks(f, this.config.division);
-      const r = addressMemory(q, this.bank as tf.Tensor2D, this.config);
+      const ema = options.update ? this.#ema : null;
+      // A copy holds the items this pass reads while the variable takes its new value.
+      const items = ema != null ? this.bank.clone() as tf.Tensor2D : this.bank as tf.Tensor2D;
+      const r = addressMemory(q, items, this.config);
+      if (ema != null) {
+        const next = emaItems(
+          q,
+          r.weights,
+          ema.count as tf.Tensor1D,
+          ema.sum as tf.Tensor2D,
+          EMA_DECAY,
+        );
+        ema.count.assign(next.count);
+        ema.sum.assign(next.sum);
+        this.bank.assign(next.items);
+      }
       return {
         output: assembleBlocks(r.read, f.shape, this.config.division),
         weights: r.weights,
         entropy: r.entropy,
-        compactness: options.compactness
-          ? compactnessLoss(q, this.bank as tf.Tensor2D, r.weights)
-          : null,
+        compactness: options.compactness ? compactnessLoss(q, items, r.weights) : null,
       };
     });
   }

@@ -11,6 +11,8 @@ import {
   compactnessLoss,
   divideBlocks,
   type Division,
+  EMA_DECAY,
+  emaItems,
   validateBlockMemoryConfig,
 } from "./block_memory.ts";
 
@@ -341,4 +343,95 @@ Deno.test("compactnessLoss() is the mean squared distance to the item of largest
   // d/dm1 = -2(q0 - m1) / 4 = [0, -0.5]; d/dm2 = -2(q1 - m2) / 4 = [0.5, 0.5].
   [0, -0.5, 0.5, 0.5].forEach((v, i) => assertAlmostEquals(g[2 + i], v, 1e-6));
   mv.dispose();
+});
+
+Deno.test("emaItems() takes one soft k-means step on running sums, as computed by hand", () => {
+  // Two items, three queries of D 2; query 3 reads nothing (dropped weights).
+  const q = tf.tensor2d([[2, 0], [0, 4], [9, 9]]);
+  const w = tf.tensor2d([[1, 0], [0.5, 0.5], [0, 0]]);
+  const count = tf.tensor1d([1, 2]);
+  const sum = tf.tensor2d([[1, 1], [2, 0]]);
+  const next = emaItems(q, w, count, sum, 0.9);
+  // counts: 0.9·[1, 2] + 0.1·[1.5, 0.5] = [1.05, 1.85]
+  const c = values(next.count);
+  assertAlmostEquals(c[0], 1.05, 1e-6);
+  assertAlmostEquals(c[1], 1.85, 1e-6);
+  // sums: 0.9·[[1,1],[2,0]] + 0.1·[[1·2 + 0.5·0, 0 + 0.5·4], [0.5·0, 0.5·4]]
+  const expectSum = [0.9 + 0.2, 0.9 + 0.2, 1.8 + 0, 0 + 0.2];
+  values(next.sum).forEach((v, i) => assertAlmostEquals(v, expectSum[i], 1e-6));
+  const expectItems = [1.1 / 1.05, 1.1 / 1.05, 1.8 / 1.85, 0.2 / 1.85];
+  values(next.items).forEach((v, i) => assertAlmostEquals(v, expectItems[i], 1e-6));
+  tf.dispose([q, w, count, sum, next.count, next.sum, next.items]);
+});
+
+Deno.test("BlockMemory with update 'ema' moves its items towards their queries, outside the optimiser", async () => {
+  const store = new ParamStore("t");
+  const config = {
+    division: [2, 2, 1] as Division,
+    items: 4,
+    addressing: "daad" as const,
+    shrinkThreshold: 0,
+    temperature: 0.05,
+    renormalize: true,
+    init: "queries" as const,
+    update: "ema" as const,
+  };
+  const mem = new BlockMemory(
+    store,
+    "mem",
+    new Rng(5),
+    { height: 4, width: 4, channels: 2 },
+    config,
+  );
+  // The items are no trainable variable: the optimiser never sees them.
+  assert(!store.trainableVariables().includes(mem.bank));
+  const f = tf.tensor4d(new Rng(1).normalArray(2 * 4 * 4 * 2), [2, 4, 4, 2]);
+  mem.initFromQueries(f, new Rng(2));
+  const before = values(mem.bank);
+  // An evaluation pass (no update) leaves the items alone.
+  tf.dispose(Object.values(mem.apply(f)).filter((t) => t != null) as tf.Tensor[]);
+  assertEquals(values(mem.bank), before);
+  // A training pass reads the items as they were, then takes exactly emaItems()'s step.
+  const expectRead = addressMemory(divideBlocks(f, [2, 2, 1]), tf.tensor2d(before, [4, 8]), config);
+  const expected = emaItems(
+    divideBlocks(f, [2, 2, 1]),
+    expectRead.weights,
+    tf.ones([4]),
+    tf.tensor2d(before, [4, 8]),
+    EMA_DECAY,
+  );
+  const out = mem.apply(f, { update: true });
+  const assembled = values(assembleBlocks(expectRead.read, [2, 4, 4, 2], [2, 2, 1]));
+  values(out.output).forEach((v, i) => assertAlmostEquals(v, assembled[i], 1e-5));
+  values(mem.bank).forEach((v, i) => assertAlmostEquals(v, values(expected.items)[i], 1e-5));
+  // Repeated training passes on the same queries: items approach the queries' weighted means.
+  await assertNoLeak("ema training passes", () => {
+    for (let i = 0; i < 3; i++) {
+      tf.tidy(() => {
+        const o = mem.apply(f, { update: true });
+        values(o.output);
+      });
+    }
+  });
+  tf.dispose([f, out.output, out.weights, expectRead.weights, expectRead.read]);
+  tf.dispose([expected.count, expected.sum, expected.items]);
+  store.dispose();
+});
+
+Deno.test("validateBlockMemoryConfig() refuses an unknown memory update, naming it", () => {
+  assertThrows(
+    () =>
+      validateBlockMemoryConfig({
+        division: [1, 1, 1],
+        items: 2,
+        addressing: "daad",
+        shrinkThreshold: 0,
+        temperature: 1,
+        renormalize: false,
+        init: "random",
+        update: "kmeans" as "ema",
+      }, { height: 2, width: 2, channels: 1 }),
+    BlockGeometryError,
+    "unknown memory update 'kmeans'",
+  );
 });

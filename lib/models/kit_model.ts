@@ -41,6 +41,11 @@ export interface KitModel extends TrainableModel {
   calibration?(): unknown;
   /** Per memory bank: usage, sparsity and drift over `images` (models with memories). */
   memoryReport?(images: tf.Tensor4D): MemoryBankReport[];
+  /**
+   * Per-image alignment distance L(x) of a GAN-trained model (DAAD+ with a
+   * discriminator), in evaluation mode, for watching training; null without one.
+   */
+  alignmentProbe?(x: tf.Tensor4D): Float32Array | null;
   /** Scores later sets on a saved calibration's scale (predict on a few new images). */
   calibrate?(calibration: unknown): void;
   dispose(): void;

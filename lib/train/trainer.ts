@@ -12,6 +12,14 @@
  * - a NaN or infinite loss stops the run with {@linkcode NonFiniteLossError}; the last
  *   checkpoint written (all finite) is kept and never overwritten by a bad one;
  * - checkpoints are written atomically (temporary file, fsync, rename).
+ *
+ * {@linkcode train} reads as its steps: `startPosition` (fresh, or the checkpoint's
+ * position with its state restored), then per epoch `trainEpoch` (replay to the saved
+ * batch, then `stepAll`: one step of every objective per batch) and `finishEpoch` (the
+ * epoch summary, its log line, the checkpoint). Progress, steps, epochs and
+ * interruptions reach the caller through callbacks, and faults are injected through an
+ * option; messages speak of the library, and the CLI adds its flag hints (such as
+ * `--resume`) when it reports them.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -19,7 +27,6 @@ import { pendingTunes, tuneWebGpuKernels } from "../kernels/webgpu/autotune.ts";
 import { type Augment, batchesPerEpoch, type ImageSet, trainBatches } from "../data/image_set.ts";
 import type { ParamStore, TensorData } from "../nn/params.ts";
 import { deriveSeed, Rng } from "../util/rng.ts";
-import { nanAtStep } from "../util/test_hooks.ts";
 import type { Adam } from "./adam.ts";
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { type ProgressSink, silentProgress } from "./progress.ts";
@@ -73,6 +80,43 @@ export interface TrainOptions {
   onEpochEnd?: (stats: EpochStats) => void | Promise<void>;
   /** Set to request a stop (Ctrl-C): the run checkpoints its exact position and returns. */
   signal?: AbortSignal;
+  /** Called after every optimisation step (after its log line, if any). */
+  onStep?: (report: StepReport) => void | Promise<void>;
+  /**
+   * Called when training stops on `signal` (with a run folder: position saved). Default: a progress
+   * line from {@linkcode interruptionLine}; the CLI adds how to continue (`--resume`).
+   */
+  onInterrupt?: (at: Interruption) => void;
+  /** Faults injected by tests (none by default). */
+  faults?: TrainFaults;
+}
+
+/** Faults a test can inject into {@linkcode train}. */
+export interface TrainFaults {
+  /** Report a NaN total loss at this optimisation step (1-based, counted over the run). */
+  nanAtStep?: number | null;
+}
+
+/** One optimisation step, as {@linkcode TrainOptions.onStep} sees it. */
+export interface StepReport {
+  /** 1-based epoch. */
+  epoch: number;
+  /** Optimisation steps so far in the run, this one included. */
+  step: number;
+  /** Every objective's total and logged parts (prefixed "name." with several objectives). */
+  losses: Record<string, number>;
+  /** Milliseconds the step took. */
+  ms: number;
+}
+
+/** Where a run stopped on its `signal`. */
+export interface Interruption {
+  /** 1-based epoch in which (or after which) the run stopped. */
+  epoch: number;
+  /** Batches done in that epoch; 0 when it stopped at the epoch's end. */
+  batch: number;
+  /** True when it stopped after a complete epoch. */
+  atEpochEnd: boolean;
 }
 
 /** Summary of one epoch. */
@@ -217,19 +261,28 @@ function step(objective: Objective, batch: tf.Tensor4D): Record<string, number> 
   return out;
 }
 
-/**
- * Trains `model` on `data` for `options.epochs` epochs (counted from the start of the
- * run, so a resumed run stops at the same epoch as an uninterrupted one).
- */
-export async function train(
-  model: TrainableModel,
-  data: ImageSet,
-  options: TrainOptions,
-): Promise<TrainResult> {
-  const { epochs, batchSize, seed, augment, runDir } = options;
-  const logEvery = options.logEverySteps ?? 10;
-  const progress = options.progress ?? silentProgress;
-  const meta = options.meta ?? {};
+/** The text of an interruption, without how to continue (callers add that). */
+export function interruptionLine(at: Interruption): string {
+  return at.atEpochEnd
+    ? `interrupted after epoch ${at.epoch}; checkpoint saved`
+    : `interrupted at epoch ${at.epoch}, batch ${at.batch}; checkpoint saved`;
+}
+
+/** What every step of {@linkcode train} shares. */
+interface Loop {
+  model: TrainableModel;
+  data: ImageSet;
+  options: TrainOptions;
+  progress: ProgressSink;
+  meta: Record<string, unknown>;
+  /** Batches in one epoch. */
+  perEpoch: number;
+  /** The loss shown on the progress bar: the last objective's total. */
+  mainKey: string;
+}
+
+/** Throws a RangeError for epochs, batch size or data that cannot train. */
+function checkTrainOptions(data: ImageSet, { epochs, batchSize }: TrainOptions): void {
   if (!Number.isInteger(epochs) || epochs < 1) {
     throw new RangeError(`epochs must be >= 1, got ${epochs}`);
   }
@@ -239,142 +292,255 @@ export async function train(
   if (data.n < batchSize) {
     throw new RangeError(`batch size ${batchSize} is larger than the ${data.n} training images`);
   }
+}
 
-  let pos: Position = { epoch: 0, batch: 0, step: 0 };
-  let history: EpochStats[] = [];
-  if (options.resume) {
-    if (runDir == null) throw new ResumeError("resuming needs a run folder");
-    const ckpt = await readCheckpoint(runDir.checkpointPath);
-    checkSameRun(ckpt.meta, meta);
-    ({ position: pos, history } = restoreTrainingState(model, ckpt));
-    // Drop log lines written after the checkpoint by the interrupted process.
-    await runDir.filterLog((e) => typeof e.step === "number" && e.step <= pos.step);
-    progress.line(`resuming from epoch ${pos.epoch}, batch ${pos.batch} (step ${pos.step})`);
+/** The key of the loss shown while training: "total", or "<last objective>.total". */
+function mainLossKey(model: TrainableModel): string {
+  return model.objectives.length === 1 ? "total" : `${model.objectives.at(-1)!.name}.total`;
+}
+
+/**
+ * Step 1: where training starts. Fresh, or (with `resume`) the checkpoint's position,
+ * with model and optimizer state restored and the log cut back to the checkpoint.
+ */
+async function startPosition(loop: Loop): Promise<{ position: Position; history: EpochStats[] }> {
+  const { model, options, progress, meta } = loop;
+  if (!options.resume) return { position: { epoch: 0, batch: 0, step: 0 }, history: [] };
+  const runDir = options.runDir;
+  if (runDir == null) throw new ResumeError("resuming needs a run folder");
+  const ckpt = await readCheckpoint(runDir.checkpointPath);
+  checkSameRun(ckpt.meta, meta);
+  const restored = restoreTrainingState(model, ckpt);
+  const pos = restored.position;
+  // Drop log lines written after the checkpoint by the interrupted process.
+  await runDir.filterLog((e) => typeof e.step === "number" && e.step <= pos.step);
+  progress.line(`resuming from epoch ${pos.epoch}, batch ${pos.batch} (step ${pos.step})`);
+  return restored;
+}
+
+/**
+ * Step 2: one optimisation step of every objective on `batch`, in order, between the
+ * model's before/after hooks. Returns the losses, keyed "name.part" when there are
+ * several objectives.
+ */
+function stepAll(model: TrainableModel, batch: tf.Tensor4D): Record<string, number> {
+  const losses: Record<string, number> = {};
+  model.beforeStep?.(batch);
+  for (const obj of model.objectives) {
+    const r = step(obj, batch);
+    for (const [k, v] of Object.entries(r)) {
+      losses[model.objectives.length === 1 ? k : `${obj.name}.${k}`] = v;
+    }
   }
+  model.afterStep?.(batch);
+  return losses;
+}
 
-  const perEpoch = batchesPerEpoch(data.n, batchSize);
-  const injectNanAt = nanAtStep();
+/** Throws {@linkcode NonFiniteLossError} naming the first loss that is NaN or infinite. */
+function checkFinite(loop: Loop, losses: Record<string, number>, pos: Position): void {
+  const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));
+  if (bad == null) return;
+  loop.progress.end();
+  const runDir = loop.options.runDir;
+  throw new NonFiniteLossError(
+    `loss '${bad[0]}' became ${bad[1]} at epoch ${pos.epoch + 1}, step ${pos.step}; training ` +
+      `stopped. The last good checkpoint (if any) is kept` +
+      (runDir ? ` in ${runDir.checkpointPath}` : "") + `.`,
+  );
+}
+
+/** What one pass over an epoch's batches did. */
+interface EpochPass {
+  position: Position;
+  /** Sum of every loss over the steps of this pass. */
+  sums: Record<string, number>;
+  steps: number;
+  trainMs: number;
+  images: number;
+  startedAt: number;
+  interrupted: boolean;
+}
+
+/**
+ * Step 3: the batches of epoch `epoch` from `start` on. Draws the epoch's batches from a
+ * generator seeded by (seed, epoch), skipping (replaying) those before the saved
+ * position; stops early, mid-epoch, when `signal` is raised.
+ */
+async function trainEpoch(loop: Loop, epoch: number, start: Position): Promise<EpochPass> {
+  const { model, data, options, progress, perEpoch } = loop;
+  const { batchSize, epochs } = options;
+  const logEvery = options.logEverySteps ?? 10;
+  const nanAt = options.faults?.nanAtStep ?? null;
+  const rng = new Rng(deriveSeed(options.seed, "epoch", epoch));
+  const pass: EpochPass = {
+    position: start,
+    sums: {},
+    steps: 0,
+    trainMs: 0,
+    images: 0,
+    startedAt: performance.now(),
+    interrupted: false,
+  };
+  const label = `epoch ${epoch + 1}/${epochs}`;
+  let batchIndex = 0;
+  for (const batch of trainBatches(data, batchSize, rng, options.augment)) {
+    if (batchIndex < start.batch) {
+      // Replaying the epoch's random draws up to the saved position.
+      batch.dispose();
+      batchIndex++;
+      continue;
+    }
+    const ts = performance.now();
+    let losses: Record<string, number>;
+    try {
+      losses = stepAll(model, batch);
+    } finally {
+      batch.dispose();
+    }
+    const dt = performance.now() - ts;
+    pass.trainMs += dt;
+    pass.images += batch.shape[0];
+    batchIndex++;
+    const pos = { epoch, batch: batchIndex, step: pass.position.step + 1 };
+    pass.position = pos;
+    if (nanAt === pos.step) losses.total = NaN;
+    checkFinite(loop, losses, pos);
+    for (const [k, v] of Object.entries(losses)) pass.sums[k] = (pass.sums[k] ?? 0) + v;
+    pass.steps++;
+    // On WebGPU, shapes met for the first time are tuned once, outside the timed step.
+    if (tf.getBackend() === "webgpu" && pendingTunes().length > 0) await tuneWebGpuKernels();
+    progress.update({
+      label,
+      done: batchIndex,
+      total: perEpoch,
+      fields: {
+        loss: (losses[loop.mainKey] ?? 0).toPrecision(4),
+        "img/s": (batchSize * pass.steps / (pass.trainMs / 1000)).toFixed(1),
+      },
+    });
+    const report: StepReport = { epoch: epoch + 1, step: pos.step, losses, ms: dt };
+    if (options.runDir != null && pos.step % logEvery === 0) {
+      await options.runDir.log({
+        type: "step",
+        epoch: epoch + 1,
+        step: pos.step,
+        ...losses,
+        ms: Math.round(dt),
+      });
+    }
+    await options.onStep?.(report);
+    if (options.signal?.aborted && batchIndex < perEpoch) {
+      pass.interrupted = true;
+      break;
+    }
+  }
+  return pass;
+}
+
+/**
+ * Step 4: the end of a complete epoch: its summary (mean losses, speed), the progress
+ * bar's last state, the epoch log line and the checkpoint.
+ */
+async function finishEpoch(
+  loop: Loop,
+  epoch: number,
+  pass: EpochPass,
+  history: EpochStats[],
+): Promise<{ stats: EpochStats; position: Position }> {
+  const { options, progress, perEpoch, model, meta } = loop;
+  const losses: Record<string, number> = {};
+  for (const [k, v] of Object.entries(pass.sums)) losses[k] = v / Math.max(pass.steps, 1);
+  const stats: EpochStats = {
+    epoch: epoch + 1,
+    steps: pass.steps,
+    losses,
+    seconds: (performance.now() - pass.startedAt) / 1000,
+    imagesPerSecond: (options.batchSize * pass.steps) / Math.max(pass.trainMs / 1000, 1e-9),
+  };
+  history.push(stats);
+  const position = { epoch: epoch + 1, batch: 0, step: pass.position.step };
+  progress.end({
+    label: `epoch ${epoch + 1}/${options.epochs}`,
+    done: perEpoch,
+    total: perEpoch,
+    fields: {
+      loss: (losses[loop.mainKey] ?? 0).toPrecision(4),
+      "img/s": stats.imagesPerSecond.toFixed(1),
+    },
+  });
+  if (options.runDir != null) {
+    await options.runDir.log({
+      type: "epoch",
+      step: position.step,
+      ...stats,
+      losses: undefined,
+      ...losses,
+    });
+    await saveCheckpoint(model, options.runDir, position, meta, history);
+  }
+  return { stats, position };
+}
+
+/**
+ * Trains `model` on `data` for `options.epochs` epochs (counted from the start of the
+ * run, so a resumed run stops at the same epoch as an uninterrupted one).
+ *
+ * @example
+ * ```ts
+ * import { stripesDataset } from "../data/stripes.ts";
+ * import { DaadModel, DEFAULT_DAAD_CONFIG } from "../models/daad/mod.ts";
+ * import { train } from "./trainer.ts";
+ * const { train: data } = stripesDataset({ size: 32, nTrain: 16, nTest: 4 });
+ * const model = new DaadModel({ ...DEFAULT_DAAD_CONFIG, size: 32, width: 4, memory: 10,
+ *   division: [2, 2, 1] }, 0);
+ * const result = await train(model, data, { epochs: 2, batchSize: 8, seed: 0, augment: "flip" });
+ * console.log(result.history.map((e) => e.losses.total));
+ * model.dispose();
+ * ```
+ */
+export async function train(
+  model: TrainableModel,
+  data: ImageSet,
+  options: TrainOptions,
+): Promise<TrainResult> {
+  checkTrainOptions(data, options);
+  const progress = options.progress ?? silentProgress;
+  const loop: Loop = {
+    model,
+    data,
+    options,
+    progress,
+    meta: options.meta ?? {},
+    perEpoch: batchesPerEpoch(data.n, options.batchSize),
+    mainKey: mainLossKey(model),
+  };
+  const interrupt = options.onInterrupt ??
+    ((at: Interruption) => progress.line(interruptionLine(at)));
+  const { epochs, runDir } = options;
+  const start = await startPosition(loop);
+  let pos = start.position;
+  const history = start.history;
   let trainSeconds = 0, images = 0, interrupted = false;
   for (let epoch = pos.epoch; epoch < epochs && !interrupted; epoch++) {
-    const rng = new Rng(deriveSeed(seed, "epoch", epoch));
-    const sums: Record<string, number> = {};
-    let count = 0;
-    const t0 = performance.now();
-    let epochTrainMs = 0;
-    const label = `epoch ${epoch + 1}/${epochs}`;
-    let batchIndex = 0;
-    for (const batch of trainBatches(data, batchSize, rng, augment)) {
-      if (batchIndex < pos.batch) {
-        // Replaying the epoch's random draws up to the saved position.
-        batch.dispose();
-        batchIndex++;
-        continue;
-      }
-      const ts = performance.now();
-      const losses: Record<string, number> = {};
-      try {
-        model.beforeStep?.(batch);
-        for (const obj of model.objectives) {
-          const r = step(obj, batch);
-          for (const [k, v] of Object.entries(r)) {
-            losses[model.objectives.length === 1 ? k : `${obj.name}.${k}`] = v;
-          }
-        }
-        model.afterStep?.(batch);
-      } finally {
-        batch.dispose();
-      }
-      const dt = performance.now() - ts;
-      epochTrainMs += dt;
-      trainSeconds += dt / 1000;
-      images += batch.shape[0];
-      batchIndex++;
-      pos = { epoch, batch: batchIndex, step: pos.step + 1 };
-      if (injectNanAt === pos.step) losses.total = NaN;
-      const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));
-      if (bad != null) {
-        progress.end();
-        throw new NonFiniteLossError(
-          `loss '${bad[0]}' became ${bad[1]} at epoch ${epoch + 1}, step ${pos.step}; training ` +
-            `stopped. The last good checkpoint (if any) is kept` +
-            (runDir ? ` in ${runDir.checkpointPath}` : "") + `. Try a lower --lr.`,
-        );
-      }
-      for (const [k, v] of Object.entries(losses)) sums[k] = (sums[k] ?? 0) + v;
-      count++;
-      // On WebGPU, shapes met for the first time are tuned once, outside the timed step.
-      if (tf.getBackend() === "webgpu" && pendingTunes().length > 0) await tuneWebGpuKernels();
-      const mainKey = model.objectives.length === 1
-        ? "total"
-        : `${model.objectives.at(-1)!.name}.total`;
-      progress.update({
-        label,
-        done: batchIndex,
-        total: perEpoch,
-        fields: {
-          loss: (losses[mainKey] ?? 0).toPrecision(4),
-          "img/s": (batchSize * count / (epochTrainMs / 1000)).toFixed(1),
-        },
-      });
-      if (runDir != null && pos.step % logEvery === 0) {
-        await runDir.log({
-          type: "step",
-          epoch: epoch + 1,
-          step: pos.step,
-          ...losses,
-          ms: Math.round(dt),
-        });
-      }
-      if (options.signal?.aborted && batchIndex < perEpoch) {
-        interrupted = true;
-        break;
-      }
-    }
-    if (interrupted) {
+    const pass = await trainEpoch(loop, epoch, pos);
+    pos = pass.position;
+    trainSeconds += pass.trainMs / 1000;
+    images += pass.images;
+    if (pass.interrupted) {
+      interrupted = true;
       progress.end();
       if (runDir != null) {
-        await saveCheckpoint(model, runDir, pos, meta, history);
-        progress.line(
-          `interrupted at epoch ${
-            epoch + 1
-          }, batch ${pos.batch}; checkpoint saved — continue with --resume`,
-        );
+        await saveCheckpoint(model, runDir, pos, loop.meta, history);
+        interrupt({ epoch: epoch + 1, batch: pos.batch, atEpochEnd: false });
       }
       break;
     }
-    const losses: Record<string, number> = {};
-    for (const [k, v] of Object.entries(sums)) losses[k] = v / Math.max(count, 1);
-    const stats: EpochStats = {
-      epoch: epoch + 1,
-      steps: count,
-      losses,
-      seconds: (performance.now() - t0) / 1000,
-      imagesPerSecond: (batchSize * count) / Math.max(epochTrainMs / 1000, 1e-9),
-    };
-    history.push(stats);
-    pos = { epoch: epoch + 1, batch: 0, step: pos.step };
-    const mainKey = model.objectives.length === 1
-      ? "total"
-      : `${model.objectives.at(-1)!.name}.total`;
-    progress.end({
-      label,
-      done: perEpoch,
-      total: perEpoch,
-      fields: {
-        loss: (losses[mainKey] ?? 0).toPrecision(4),
-        "img/s": stats.imagesPerSecond.toFixed(1),
-      },
-    });
-    if (runDir != null) {
-      await runDir.log({ type: "epoch", step: pos.step, ...stats, losses: undefined, ...losses });
-      await saveCheckpoint(model, runDir, pos, meta, history);
-    }
-    await options.onEpochEnd?.(stats);
+    const done = await finishEpoch(loop, epoch, pass, history);
+    pos = done.position;
+    await options.onEpochEnd?.(done.stats);
     if (options.signal?.aborted && epoch + 1 < epochs) {
       interrupted = true;
-      progress.line(
-        `interrupted after epoch ${epoch + 1}; checkpoint saved — continue with --resume`,
-      );
+      interrupt({ epoch: epoch + 1, batch: 0, atEpochEnd: true });
     }
   }
   return {

@@ -5,7 +5,8 @@
  * - `DAAD_TEST_PAUSE_IN_CHECKPOINT_MS=N`: after writing half of a checkpoint's temporary
  *   file, print "checkpoint: paused mid-write" on stderr and wait N ms (a test kills the
  *   process there).
- * - `DAAD_TEST_NAN_AT_STEP=N`: report a NaN loss at optimisation step N.
+ * - `DAAD_TEST_NAN_AT_STEP=N`: `deno task train` reports a NaN loss at optimisation step N
+ *   (it passes the step to the trainer's `faults` option; the trainer reads no environment).
  * @module
  */
 

@@ -15,6 +15,7 @@ export * from "./display.ts";
 export * from "./images.ts";
 export * from "./exemplars.ts";
 export * from "./report.ts";
+export * from "./sweep_figures.ts";
 export {
   escapeHtml,
   figureDivHtml,

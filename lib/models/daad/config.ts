@@ -9,8 +9,10 @@ import {
   type BlockMemoryConfig,
   type Division,
   type MemoryInit,
+  type MemoryUpdate,
   validateBlockMemoryConfig,
 } from "../../memory/block_memory.ts";
+import { ConfigError } from "../../util/errors.ts";
 
 /** The variants of `--model` built from this network. */
 export type DaadVariant = "ae" | "ae-skip" | "memae" | "daad";
@@ -45,6 +47,8 @@ export interface DaadConfig {
   renormalize: boolean;
   /** How memory items start: random, or copied from the first batch's queries. */
   memoryInit: MemoryInit;
+  /** How memory items learn: by gradient (the paper) or as running means (`ema`). */
+  memoryUpdate?: MemoryUpdate;
   /** Weight of the banks' compactness loss (0 = the paper's loss, reconstruction only). */
   compactnessWeight: number;
   /** Weight of MemAE's entropy loss (official default 0.0002); 0 disables it. */
@@ -75,13 +79,8 @@ export const DEFAULT_DAAD_CONFIG: Readonly<DaadConfig> = Object.freeze({
   recLoss: "mse" as "mse" | "l2",
 });
 
-/** Raised for a configuration that cannot be built; the message names the field. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+/** The kit's configuration error, kept importable from here for older code. */
+export { ConfigError };
 
 /** Whether the variant concatenates encoder features into the decoder. */
 export function hasSkips(variant: DaadVariant): boolean {
@@ -122,6 +121,7 @@ export function memoryConfigOf(config: DaadConfig): BlockMemoryConfig {
     temperature: config.temperature,
     renormalize: config.renormalize,
     init: config.memoryInit,
+    update: config.memoryUpdate ?? "gradient",
   };
 }
 

@@ -6,7 +6,8 @@
  * bottleneck of two ConvBNReLU at 16x width; three decoder stages (ConvTranspose 2x2
  * stride 2, concatenation with the memory-filtered skip where the variant has skips,
  * two ConvBNReLU); a last ConvTranspose, a head of two ConvBNReLU and a 1x1 conv back
- * to the input channels. Tensors are NHWC.
+ * to the input channels. Tensors are NHWC; in the shape comments s is the input size and
+ * ch = stageChannels(width) = [w, 2w, 4w, 8w, 16w].
  *
  * @example
  * ```ts
@@ -41,6 +42,12 @@ import {
   stageChannels,
   validateDaadConfig,
 } from "./config.ts";
+
+/**
+ * The decoder levels k, in the order they run: level k brings the map up to scale k
+ * (s/2^k) and concatenates that scale's skip. Table 2 names them dec_{k+1}.
+ */
+const DECODER_LEVELS = [3, 2, 1] as const;
 
 /** What one forward pass returns. */
 export interface DaadOutput {
@@ -98,7 +105,7 @@ export class DaadNetwork {
     ];
     // Decoder level k (k = 3, 2, 1): up from ch[k+1] to ch[k], concat the scale-k skip
     // (ch[k-1] channels), two ConvBNReLU to ch[k]. Table 2 names these dec_{k+1}.
-    for (const k of [3, 2, 1]) {
+    for (const k of DECODER_LEVELS) {
       this.#up.push(new ConvTranspose2x2(p, `up${k + 1}`, rng, ch[k + 1], ch[k]));
       const cat = skips ? ch[k] + ch[k - 1] : ch[k];
       this.#dec.push([
@@ -161,26 +168,33 @@ export class DaadNetwork {
     const entropies: tf.Scalar[] = [];
     const compact: tf.Scalar[] = [];
     const withCompactness = mode.training && this.config.compactnessWeight > 0;
-    // Skips: the memory's output m_k where scale k has a memory, else f_k itself.
+    // x: [B, s, s, C]. Skips: the memory's output m_k where scale k has a memory, else f_k
+    // itself; skips[k-1]: [B, s/2^k, s/2^k, ch[k-1]] for k = 1..4.
     const skips = this.encode(x, mode).map((f, i) => {
       const mem = this.#memory.get(i + 1);
       if (mem == null) return f;
-      const m = mem.apply(f, { compactness: withCompactness });
+      const m = mem.apply(f, { compactness: withCompactness, update: mode.training });
       memoryWeights.set(i + 1, m.weights);
       if (m.entropy != null) entropies.push(m.entropy);
       if (m.compactness != null) compact.push(m.compactness);
       return m.output;
     });
-    // The bottleneck reads the 16x scale after its memory (m4 in Table 2).
+    // The bottleneck reads the 16x scale after its memory (m4 in Table 2):
+    // [B, s/16, s/16, ch[3]] -> y [B, s/16, s/16, ch[4]].
     let y = this.#bottleneck[1].apply(this.#bottleneck[0].apply(skips[3], mode), mode);
     const withSkips = hasSkips(this.config.variant);
-    for (let k = 0; k < 3; k++) {
-      const up = this.#up[k].apply(y);
-      const input = withSkips ? tf.concat([up, skips[2 - k]], 3) : up;
-      const [c1, c2] = this.#dec[k];
+    // Level k, as built in the constructor (this.#up[i], this.#dec[i] for the i-th level):
+    // up [B, s/2^(k+1), s/2^(k+1), ch[k+1]] -> [B, s/2^k, s/2^k, ch[k]]; with skips, concat
+    // skips[k-1] -> [B, s/2^k, s/2^k, ch[k] + ch[k-1]]; two ConvBNReLU -> [B, s/2^k, s/2^k, ch[k]].
+    for (const [i, k] of DECODER_LEVELS.entries()) {
+      const up = this.#up[i].apply(y);
+      const input = withSkips ? tf.concat([up, skips[k - 1]], 3) : up;
+      const [c1, c2] = this.#dec[i];
       y = c2.apply(c1.apply(input, mode), mode);
     }
-    const up = this.#up[3].apply(y);
+    // up1: [B, s/2, s/2, ch[1]] -> [B, s, s, ch[0]]; the head keeps ch[0], then a 1x1 conv
+    // gives the reconstruction [B, s, s, C].
+    const up = this.#up[DECODER_LEVELS.length].apply(y);
     const [h1, h2, out] = this.#head;
     const reconstruction = out.apply(h2.apply(h1.apply(up, mode), mode));
     const entropy = entropies.length === 0 ? null : tf.addN(entropies) as tf.Scalar;

@@ -21,6 +21,7 @@ import {
 } from "../daad/config.ts";
 import type { AdamConfig } from "../../train/adam.ts";
 import { validateDiscriminatorConfig } from "./discriminator.ts";
+import { DEFAULT_FUSION_SCALE, type FusionScale } from "./score.ts";
 
 /** Which terms train the model and which components make the score (Table 5's columns). */
 export interface DaadPlusAblation {
@@ -48,6 +49,16 @@ export interface DaadPlusConfig extends DaadConfig, DaadPlusAblation {
   lambdaAli: number;
   /** γ of eq. 7 (0.9, §4.1): the weight of R(x) when both components are scored. */
   gamma: number;
+  /**
+   * D's target for real images: 1 is eq. 5; a value in (0.5, 1) is one-sided label
+   * smoothing, against a D that wins outright. Optional: absent = 1.
+   */
+  realLabel?: number;
+  /**
+   * What eq. 7 fuses: `distance` (the norms of eq. 4 and 6, §3.3's reading; the default)
+   * or `square` (their squares). Optional: absent = `distance`.
+   */
+  fusionScale?: FusionScale;
   /**
    * How training passes batch real and reconstructed images through D's batch norm:
    * "separate" = one batch each (DCGAN practice, the default), "joint" = one batch
@@ -111,6 +122,7 @@ export const DEFAULT_DAAD_PLUS_CONFIG: Readonly<DaadPlusConfig> = Object.freeze(
   lambdaAdv: 0.5,
   lambdaAli: 0.5,
   gamma: 0.9,
+  fusionScale: DEFAULT_FUSION_SCALE,
   discriminatorBatch: "separate" as DiscriminatorBatch,
   ...TABLE5_ABLATIONS["adv+ali+L+R"],
 });
@@ -132,6 +144,7 @@ export function generatorConfig(c: DaadPlusConfig): DaadConfig {
     temperature: c.temperature,
     renormalize: c.renormalize,
     memoryInit: c.memoryInit,
+    memoryUpdate: c.memoryUpdate,
     compactnessWeight: c.compactnessWeight,
     entropyWeight: c.entropyWeight,
     recLoss: c.recLoss,
@@ -160,6 +173,16 @@ export function validateDaadPlusConfig(config: DaadPlusConfig): void {
   }
   if (!(config.gamma >= 0 && config.gamma <= 1)) {
     throw new ConfigError(`gamma must be in [0, 1], got ${config.gamma}`);
+  }
+  const realLabel = config.realLabel ?? 1;
+  if (!(realLabel > 0.5 && realLabel <= 1)) {
+    throw new ConfigError(`realLabel must be in (0.5, 1], got ${realLabel}`);
+  }
+  const scale = config.fusionScale ?? DEFAULT_FUSION_SCALE;
+  if (scale !== "distance" && scale !== "square") {
+    throw new ConfigError(
+      `fusionScale must be 'distance' or 'square', got ${JSON.stringify(scale)}`,
+    );
   }
   if (config.discriminatorBatch !== "joint" && config.discriminatorBatch !== "separate") {
     throw new ConfigError(

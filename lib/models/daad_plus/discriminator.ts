@@ -44,7 +44,7 @@ import * as tf from "@tensorflow/tfjs";
 import { BatchNorm, Conv2d, type ForwardMode } from "../../nn/layers.ts";
 import type { ParamStore } from "../../nn/params.ts";
 import type { Rng } from "../../util/rng.ts";
-import { ConfigError } from "../daad/config.ts";
+import { ConfigError } from "../../util/errors.ts";
 
 /** Configuration of the discriminator. */
 export interface DiscriminatorConfig {

@@ -3,7 +3,7 @@ import { assert, assertEquals, assertThrows, relativeError } from "../../../test
 import { useBackend, values } from "../../../tests/tf_helpers.ts";
 import { ParamStore } from "../../nn/params.ts";
 import { Rng } from "../../util/rng.ts";
-import { ConfigError } from "../daad/config.ts";
+import { ConfigError } from "../../util/errors.ts";
 import {
   Discriminator,
   type DiscriminatorConfig,

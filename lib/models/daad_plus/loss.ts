@@ -53,9 +53,21 @@ export interface DiscriminatorLoss {
   fake: tf.Scalar;
 }
 
-/** Binary cross-entropy of the discriminator: real logits toward 1, fake toward 0. */
-export function discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor): DiscriminatorLoss {
-  const real = tf.mean(softplus(tf.neg(realLogits))) as tf.Scalar;
+/**
+ * Binary cross-entropy of the discriminator: real logits toward `realLabel` (1 = eq. 5;
+ * below 1 = one-sided label smoothing, Salimans et al. 2016, which keeps D from
+ * becoming certain), fake toward 0. With target t the real half is
+ * t·softplus(−l) + (1 − t)·softplus(l).
+ */
+export function discriminatorLoss(
+  realLogits: tf.Tensor,
+  fakeLogits: tf.Tensor,
+  realLabel = 1,
+): DiscriminatorLoss {
+  const real = (realLabel === 1 ? tf.mean(softplus(tf.neg(realLogits))) : tf.add(
+    tf.mul(tf.mean(softplus(tf.neg(realLogits))), realLabel),
+    tf.mul(tf.mean(softplus(realLogits)), 1 - realLabel),
+  )) as tf.Scalar;
   const fake = tf.mean(softplus(fakeLogits)) as tf.Scalar;
   return { total: tf.add(real, fake) as tf.Scalar, real, fake };
 }
@@ -68,6 +80,25 @@ export function generatorAdversarialLoss(fakeLogits: tf.Tensor): tf.Scalar {
 /** L_ali (eq. 6): mean over images of ‖f_D(x) − f_D(x̂)‖₂. */
 export function alignmentLoss(realFeatures: tf.Tensor2D, fakeFeatures: tf.Tensor2D): tf.Scalar {
   return meanL2Distance(realFeatures, fakeFeatures);
+}
+
+/** L_ali in the mean-square reading of eq. 6: mean over images and f_D values of the square. */
+export function alignmentMeanSquareLoss(
+  realFeatures: tf.Tensor2D,
+  fakeFeatures: tf.Tensor2D,
+): tf.Scalar {
+  return tf.mean(tf.squaredDifference(realFeatures, fakeFeatures));
+}
+
+/**
+ * The fraction of `logits` D classifies as real (logit > 0) or, with `real` false, as
+ * reconstructed (logit < 0): D's accuracy on a batch of one kind. Carries no gradient
+ * that matters (a step function), so it can be logged beside a loss.
+ */
+export function discriminatorAccuracy(logits: tf.Tensor, real: boolean): tf.Scalar {
+  return tf.tidy(() =>
+    tf.mean(tf.cast(real ? tf.greater(logits, 0) : tf.less(logits, 0), "float32")) as tf.Scalar
+  );
 }
 
 /** The weights of eq. 3 and MemAE's entropy weight. */

@@ -3,6 +3,8 @@ import { assert, assertAlmostEquals, assertEquals } from "../../../tests/assert.
 import { useBackend, values } from "../../../tests/tf_helpers.ts";
 import {
   alignmentLoss,
+  alignmentMeanSquareLoss,
+  discriminatorAccuracy,
   discriminatorLoss,
   generatorAdversarialLoss,
   generatorLoss,
@@ -85,4 +87,27 @@ Deno.test("generatorLoss() weights eq. 3's terms and lists only those switched o
   const advOnly = generatorLoss({ rec: t(2), entropy: null, adv: t(3), ali: null }, w);
   assertAlmostEquals(scalar(advOnly.total), 101.5, 1e-5);
   assertEquals(Object.keys(advOnly.parts).sort(), ["adv", "rec"]);
+});
+
+Deno.test("alignmentMeanSquareLoss() and discriminatorAccuracy() match a hand computation", () => {
+  const a = tf.tensor2d([[1, 2], [3, 4]]), b = tf.tensor2d([[1, 0], [0, 4]]);
+  // Squares 0, 4, 9, 0: mean 13 / 4.
+  assertAlmostEquals(scalar(alignmentMeanSquareLoss(a, b)), 3.25, 1e-6);
+  const logits = tf.tensor2d([[2], [-1], [0.5], [-3]]);
+  assertEquals(scalar(discriminatorAccuracy(logits, true)), 0.5);
+  assertEquals(scalar(discriminatorAccuracy(logits, false)), 0.5);
+  assertEquals(scalar(discriminatorAccuracy(tf.tensor2d([[1], [2], [3], [-1]]), true)), 0.75);
+  tf.dispose([a, b, logits]);
+});
+
+Deno.test("discriminatorLoss() with a real label below 1 smooths only the real half (hand computation)", () => {
+  const real = tf.tensor2d([[2], [-1]]), fake = tf.tensor2d([[-3], [0.5]]);
+  const l = discriminatorLoss(real, fake, 0.9);
+  // Real half: mean over images of 0.9·softplus(−l) + 0.1·softplus(l).
+  const want = (0.9 * (sp(-2) + sp(1)) + 0.1 * (sp(2) + sp(-1))) / 2;
+  assertAlmostEquals(scalar(l.real), want, 1e-6);
+  assertAlmostEquals(scalar(l.fake), (sp(-3) + sp(0.5)) / 2, 1e-6);
+  // The label 1 is eq. 5 itself.
+  assertAlmostEquals(scalar(discriminatorLoss(real, fake, 1).real), (sp(-2) + sp(1)) / 2, 1e-6);
+  tf.dispose([real, fake]);
 });

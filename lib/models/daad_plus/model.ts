@@ -58,8 +58,11 @@ import {
   validateDaadPlusConfig,
 } from "./config.ts";
 import { Discriminator } from "./discriminator.ts";
+import { reconstructionLoss } from "../daad/loss.ts";
 import {
   alignmentLoss,
+  alignmentMeanSquareLoss,
+  discriminatorAccuracy,
   discriminatorLoss,
   generatorAdversarialLoss,
   generatorLoss,
@@ -190,8 +193,18 @@ export class DaadPlusNetwork {
       () => this.generator.forward(x, TRAIN).reconstruction,
     );
     const { real, fake: rec } = this.#pair(d, x, fake, true);
-    const l = discriminatorLoss(real!.logits, rec.logits);
-    return { total: l.total, parts: { real: l.real, fake: l.fake } };
+    const l = discriminatorLoss(real!.logits, rec.logits, this.config.realLabel ?? 1);
+    // D's accuracy on each kind, logged per epoch: a D that wins outright (both near 1
+    // from early on) leaves the generator no useful adversarial gradient.
+    return {
+      total: l.total,
+      parts: {
+        real: l.real,
+        fake: l.fake,
+        acc_real: discriminatorAccuracy(real!.logits, true),
+        acc_fake: discriminatorAccuracy(rec.logits, false),
+      },
+    };
   }
 
   /**
@@ -201,7 +214,11 @@ export class DaadPlusNetwork {
   generatorStepLoss(x: tf.Tensor4D): LossTerms {
     const c = this.config;
     const out = this.generator.forward(x, TRAIN);
-    const rec = reconstructionNormLoss(x, out.reconstruction);
+    // Eq. 4 and eq. 6 in one reading: per-image norms ("l2") or mean squares ("mse").
+    const norms = c.recLoss === "l2";
+    const rec = norms
+      ? reconstructionNormLoss(x, out.reconstruction)
+      : reconstructionLoss(x, out.reconstruction);
     let adv: tf.Scalar | null = null, ali: tf.Scalar | null = null;
     if (c.adversarial || c.alignment) {
       const d = this.#requireD();
@@ -209,7 +226,11 @@ export class DaadPlusNetwork {
       keepingState(c.adversarial ? this.#discriminatorState : [], () => {
         const { real, fake } = this.#pair(d, x, out.reconstruction, c.alignment);
         if (c.adversarial) adv = generatorAdversarialLoss(fake.logits);
-        if (c.alignment) ali = alignmentLoss(real!.features, fake.features);
+        if (c.alignment) {
+          ali = norms
+            ? alignmentLoss(real!.features, fake.features)
+            : alignmentMeanSquareLoss(real!.features, fake.features);
+        }
       });
     }
     return generatorLoss({ rec, entropy: out.entropy, adv, ali }, c);
@@ -218,6 +239,21 @@ export class DaadPlusNetwork {
   /** Evaluation-mode reconstruction x̂ = G(x). */
   reconstruct(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => this.generator.forward(x, EVAL).reconstruction);
+  }
+
+  /**
+   * L(x) of a batch in evaluation mode whenever there is a discriminator, scored or not
+   * (to watch training); null without one.
+   */
+  alignmentDistances(x: tf.Tensor4D): tf.Tensor1D | null {
+    if (this.discriminator == null) return null;
+    const d = this.discriminator;
+    return tf.tidy(() => {
+      const reconstruction = this.generator.forward(x, EVAL).reconstruction;
+      const b = x.shape[0];
+      const f = d.features(tf.concat([x, reconstruction], 0), EVAL);
+      return alignmentScore(f.slice([0, 0], [b, -1]), f.slice([b, 0], [b, -1]));
+    });
   }
 
   /** R(x) and, when scored, L(x) of a batch, in evaluation mode. */

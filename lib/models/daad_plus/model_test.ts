@@ -5,7 +5,7 @@ import type { ImageSet } from "../../data/image_set.ts";
 import type { TensorData } from "../../nn/params.ts";
 import { type Objective, train } from "../../train/trainer.ts";
 import { Rng } from "../../util/rng.ts";
-import { ConfigError } from "../daad/config.ts";
+import { ConfigError } from "../../util/errors.ts";
 import {
   type DaadPlusConfig,
   DaadPlusModel,
@@ -15,6 +15,7 @@ import {
   fuseScores,
   TABLE5_ABLATIONS,
   TABLE5_ROWS,
+  toFusionScale,
   validateDaadPlusConfig,
 } from "./mod.ts";
 
@@ -217,11 +218,15 @@ Deno.test("Table 5 switches drop loss terms, objectives and score components", (
         assertEquals([...final], [...comps.ali], `${label}: score = L(x)`);
       } else {
         assertEquals([...final], [
-          ...fuseScores(comps.rec, comps.ali, {
-            gamma: 0.9,
-            reconstruction: true,
-            alignment: true,
-          }),
+          ...fuseScores(
+            toFusionScale(comps.rec, "distance"),
+            toFusionScale(comps.ali, "distance"),
+            {
+              gamma: 0.9,
+              reconstruction: true,
+              alignment: true,
+            },
+          ),
         ]);
       }
       tf.dispose([out.scores, out.maps, out.reconstruction!, ...Object.values(out.components!)]);
@@ -267,15 +272,35 @@ Deno.test("score() reports R(x) and L(x); finalizeScores() fuses them by eq. 7 o
   }
   const final = model.finalizeScores({ rec, ali }, { n: 4 } as ImageSet);
   const lo = (a: Float32Array) => Math.min(...a), hi = (a: Float32Array) => Math.max(...a);
+  // Eq. 7 fuses distances: the square roots of the per-image mean squares.
+  const dRec = rec.map(Math.sqrt), dAli = ali.map(Math.sqrt);
   for (let i = 0; i < 4; i++) {
-    const want = 0.9 * (rec[i] - lo(rec)) / (hi(rec) - lo(rec)) +
-      0.1 * (ali[i] - lo(ali)) / (hi(ali) - lo(ali));
+    const want = 0.9 * (dRec[i] - lo(dRec)) / (hi(dRec) - lo(dRec)) +
+      0.1 * (dAli[i] - lo(dAli)) / (hi(dAli) - lo(dAli));
     assertAlmostEquals(final[i], want, 1e-6, `A(x${i})`);
   }
   assertEquals(model.lastScoreRanges, {
-    rec: { lo: lo(rec), hi: hi(rec) },
-    ali: { lo: lo(ali), hi: hi(ali) },
+    scale: "distance",
+    rec: { lo: lo(dRec), hi: hi(dRec) },
+    ali: { lo: lo(dAli), hi: hi(dAli) },
   });
+  // Fused as squares, on request.
+  const squares = new DaadPlusModel(tiny({ fusionScale: "square" }), 5);
+  const sq = squares.finalizeScores({ rec, ali }, { n: 4 } as ImageSet);
+  for (let i = 0; i < 4; i++) {
+    const want = 0.9 * (rec[i] - lo(rec)) / (hi(rec) - lo(rec)) +
+      0.1 * (ali[i] - lo(ali)) / (hi(ali) - lo(ali));
+    assertAlmostEquals(sq[i], want, 1e-6, `A(x${i}) on squares`);
+  }
+  // A calibration saved on squares (runs written before the scale was recorded) is
+  // carried over to distances: image 2 alone scores as within the whole batch.
+  model.calibrate({ rec: squares.lastScoreRanges!.rec, ali: squares.lastScoreRanges!.ali });
+  const carried = model.finalizeScores({ rec: rec.slice(2, 3), ali: ali.slice(2, 3) }, {
+    n: 1,
+  } as ImageSet);
+  assertAlmostEquals(carried[0], final[2], 1e-6, "squares' bounds on the distance scale");
+  model.calibrate(null);
+  squares.dispose();
   // One of the images scored alone, on the whole batch's scale, keeps its score.
   model.scoreRanges = model.lastScoreRanges;
   const one = model.finalizeScores({ rec: rec.slice(2, 3), ali: ali.slice(2, 3) }, {
@@ -308,7 +333,17 @@ Deno.test("alternating d and g steps through train() log every term and leak no 
   const first = await train(model, set, opts); // warm-up: kernels, Adam moments exist already
   assertEquals(
     Object.keys(first.history[0].losses).sort(),
-    ["d.fake", "d.real", "d.total", "g.adv", "g.ali", "g.rec", "g.total"],
+    [
+      "d.acc_fake",
+      "d.acc_real",
+      "d.fake",
+      "d.real",
+      "d.total",
+      "g.adv",
+      "g.ali",
+      "g.rec",
+      "g.total",
+    ],
   );
   await assertNoLeak("3 alternating d/g steps", () => train(model, set, opts));
   await assertNoLeak("scoring", () => {
@@ -328,6 +363,54 @@ Deno.test("d steps alone teach D to tell inputs from reconstructions", () => {
   for (let i = 0; i < 15; i++) stepOnce(d, x);
   const after = loss();
   assert(after < before * 0.8, `D loss ${before} -> ${after}`);
+  x.dispose();
+  model.dispose();
+});
+
+Deno.test("recLoss selects eq. 4 as per-image norms ('l2') or mean squares ('mse'), by hand", () => {
+  const x = batch(2, 11);
+  // Same seed, same weights: the g step's training-mode reconstruction is the same in
+  // every model built alike, so a third model gives it for the hand computation.
+  const probe = new DaadPlusModel(tiny(), 11);
+  const r = tf.tidy(() =>
+    values(probe.network.generator.forward(x, { training: true }).reconstruction)
+  );
+  probe.dispose();
+  const xs = values(x);
+  let norms = 0, squares = 0;
+  for (let i = 0; i < 2; i++) {
+    let s = 0;
+    for (let j = 0; j < 1024; j++) s += (xs[i * 1024 + j] - r[i * 1024 + j]) ** 2;
+    norms += Math.sqrt(s + 1e-12) / 2;
+    squares += s / 2048;
+  }
+  for (const [recLoss, want] of [["l2", norms], ["mse", squares]] as const) {
+    const model = new DaadPlusModel(tiny({ recLoss }), 11);
+    const g = model.objectives.find((o) => o.name === "g")!;
+    const got = tf.tidy(() => g.loss(x).parts.rec.dataSync()[0]);
+    assertAlmostEquals(got, want, want * 1e-4, `${recLoss} reading`);
+    model.dispose();
+  }
+  x.dispose();
+});
+
+Deno.test("the d step logs D's accuracy on real and on reconstructed images", () => {
+  const model = new DaadPlusModel(tiny(), 12);
+  const x = batch(4, 12);
+  const d = model.objectives[0];
+  tf.tidy(() => {
+    const t = d.loss(x);
+    const real = t.parts.acc_real.dataSync()[0], fake = t.parts.acc_fake.dataSync()[0];
+    // Four images each: accuracies are multiples of 1/4 in [0, 1].
+    for (const a of [real, fake]) assert(a >= 0 && a <= 1 && Number.isInteger(a * 4), `${a}`);
+  });
+  // A probe of L(x) exists with a discriminator and not without.
+  const ali = model.alignmentProbe(x)!;
+  assertEquals(ali.length, 4);
+  assert(ali.every((v) => v >= 0));
+  const none = new DaadPlusModel(tiny(TABLE5_ABLATIONS["R"]), 12);
+  assertEquals(none.alignmentProbe(x), null);
+  none.dispose();
   x.dispose();
   model.dispose();
 });

@@ -3,9 +3,13 @@
  * R(x) is the mean squared pixel error (the DAAD family's score) and L(x) the alignment
  * error in f_D space, each linearly scaled to [0, 1] over the test set before fusing.
  *
- * L(x) is the per-image mean of (f_D(x) − f_D(x̂))², the same distance as the training
- * loss L_ali (see loss.ts for why squares rather than the norm; on its own, L(x) ranks
- * images identically either way).
+ * The model computes R(x) and L(x) as per-image means of squares: (x − x̂)² over the
+ * pixels, (f_D(x) − f_D(x̂))² over the f_D values. On its own each ranks images as its
+ * square root does. Fused, the scale matters: §3.3 calls R(x) the "average pixel-wise
+ * difference" of eq. 4 and L(x) "the distance between the feature representations" of
+ * eq. 6, both norms, so the kit fuses {@linkcode toFusionScale}'s `distance` values
+ * (square roots of the means: ‖·‖₂ up to a constant factor that min-max scaling removes).
+ * `square` fuses the means of squares themselves, for comparison.
  *
  * @example
  * ```ts
@@ -21,6 +25,25 @@ import * as tf from "@tensorflow/tfjs";
 /** Per-image L(x): mean over the f_D values of (f_D(x) − f_D(x̂))², [B]. */
 export function alignmentScore(realFeatures: tf.Tensor2D, fakeFeatures: tf.Tensor2D): tf.Tensor1D {
   return tf.mean(tf.squaredDifference(realFeatures, fakeFeatures), 1);
+}
+
+/** What eq. 7 fuses: distances (the paper's norms, the default) or squared distances. */
+export type FusionScale = "distance" | "square";
+
+/** The scale eq. 7 fuses on unless configured otherwise. */
+export const DEFAULT_FUSION_SCALE: FusionScale = "distance";
+
+/**
+ * Per-image means of squares (R(x) or L(x) as the model computes them) on the fusion
+ * `scale`: their square roots for `distance` (negative rounding noise is clamped to 0),
+ * a copy for `square`.
+ */
+export function toFusionScale(meanSquares: ArrayLike<number>, scale: FusionScale): Float32Array {
+  if (scale === "square") return Float32Array.from(meanSquares);
+  if (scale !== "distance") {
+    throw new RangeError(`fusion scale must be 'distance' or 'square', got '${scale}'`);
+  }
+  return Float32Array.from(meanSquares, (v) => Math.sqrt(Math.max(v, 0)));
 }
 
 /** The [lo, hi] interval a component is scaled from. */

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertThrows } from "../../../tests/assert.ts";
 import { useBackend, values } from "../../../tests/tf_helpers.ts";
-import { alignmentScore, fuseScores, minMaxScale, valueRange } from "./score.ts";
+import { alignmentScore, fuseScores, minMaxScale, toFusionScale, valueRange } from "./score.ts";
 
 await useBackend("cpu");
 
@@ -63,4 +63,18 @@ Deno.test("minMaxScale() and fuseScores() scale new images with a given set's ra
   const ranges = { rec: { lo: 1, hi: 5 }, ali: { lo: 10, hi: 30 } };
   close(fuseScores([3], [20], { ...both, ranges }), [0.9 * 0.5 + 0.1 * 0.5], "one image");
   close(fuseScores([3], [20], both), [0], "its own range: a single image scales to 0");
+});
+
+Deno.test("toFusionScale() takes square roots for 'distance', which changes the fused ranking", () => {
+  close(toFusionScale([4, 0.25, -1e-9], "distance"), [2, 0.5, 0], "distance");
+  close(toFusionScale([4, 0.25], "square"), [4, 0.25], "square");
+  assertThrows(() => toFusionScale([1], "cube" as "square"), RangeError, "'cube'");
+  // Mean squares R = [0, 0.25, 1] and L = [1, 0.49, 0], γ = 0.5: as squares image 1 scores
+  // 0.5·0.25 + 0.5·0.49 = 0.37, below images 0 and 2 (0.5); as distances (R' 0.5, L' 0.7)
+  // it scores 0.6, above them.
+  const rec = [0, 0.25, 1], ali = [1, 0.49, 0], half = { ...both, gamma: 0.5 };
+  const sq = fuseScores(rec, ali, half);
+  const dist = fuseScores(toFusionScale(rec, "distance"), toFusionScale(ali, "distance"), half);
+  close(sq, [0.5, 0.37, 0.5], "squares");
+  close(dist, [0.5, 0.6, 0.5], "distances");
 });

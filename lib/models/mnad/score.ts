@@ -22,6 +22,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { minMaxPerGroup } from "../../metrics/normalize.ts";
 import type { MnadConfig, MnadRegularError } from "./config.ts";
 import { distanceToItems, gatedUpdate, nearestItems, updateMemory } from "./memory.ts";
 
@@ -80,36 +81,8 @@ export function errorMap(target: tf.Tensor4D, output: tf.Tensor4D): tf.Tensor3D 
   return tf.tidy(() => tf.mean(tf.squaredDifference(unit(output), unit(target)), 3) as tf.Tensor3D);
 }
 
-/**
- * Min-max normalisation g (eq. 17) of `values` within each group (video): in each group
- * the smallest value maps to 0 and the largest to 1. A group whose values are all equal
- * maps to 0 (it carries no ranking), rather than to 0/0.
- */
-export function minMaxPerGroup(
-  values: ArrayLike<number>,
-  groups: ArrayLike<string> | null,
-): Float32Array {
-  const n = values.length;
-  if (groups != null && groups.length !== n) {
-    throw new RangeError(`${n} values but ${groups.length} group labels`);
-  }
-  const lo = new Map<string, number>(), hi = new Map<string, number>();
-  const key = (i: number) => (groups == null ? "" : groups[i]);
-  for (let i = 0; i < n; i++) {
-    const v = values[i], g = key(i);
-    if (!Number.isFinite(v)) {
-      throw new RangeError(`value ${i} (group '${g}') is ${v}; min-max needs finite values`);
-    }
-    lo.set(g, Math.min(lo.get(g) ?? Infinity, v));
-    hi.set(g, Math.max(hi.get(g) ?? -Infinity, v));
-  }
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const g = key(i), a = lo.get(g)!, range = hi.get(g)! - a;
-    out[i] = range > 0 ? (values[i] - a) / range : 0;
-  }
-  return out;
-}
+/** Min-max normalisation g (eq. 17) within each video; it lives with the metrics. */
+export { minMaxPerGroup };
 
 /** Raw per-frame components of the abnormality score. */
 export interface MnadComponents {

@@ -8,48 +8,24 @@ import {
 import { assertNoLeak, useBackend } from "../../tests/tf_helpers.ts";
 import type { BackendInfo } from "../backend.ts";
 import { resolveRunConfig, type RunConfig } from "../config.ts";
-import type { ImageSet } from "../data/image_set.ts";
 import { stripesDataset } from "../data/stripes.ts";
+import { paperTable4Auroc } from "../eval/paper_tables.ts";
+import { summaryTableRows, sweepTableRows } from "../eval/table.ts";
 import { BlockGeometryError } from "../memory/block_memory.ts";
-import { ConfigError } from "../models/daad/config.ts";
+import { ConfigError } from "../util/errors.ts";
+import { sweepAurocFigure, sweepGrid } from "../viz/sweep_figures.ts";
 import {
-  blockSidesFor,
-  divisionRatesFor,
   memorySettings,
-  paperBlockRate,
-  paperTable4Auroc,
-  pickExamples,
   rateSettings,
   sameTraining,
   summarizeSweep,
-  summaryTableRows,
-  sweepAurocFigure,
-  sweepGrid,
   type SweepPoint,
   sweepSettings,
-  sweepTableRows,
   withSeeds,
-} from "./sweep_rates.ts";
+} from "./rates.ts";
 
 await useBackend("cpu");
 const BACKEND: BackendInfo = { name: "cpu", device: "test", reason: "test" };
-
-Deno.test("divisionRatesFor() keeps the rates dividing every memory map (size/16)", () => {
-  assertEquals(divisionRatesFor(32), [1, 2]);
-  assertEquals(divisionRatesFor(64), [1, 2, 4]);
-  assertEquals(divisionRatesFor(128), [1, 2, 4, 8]);
-  assertEquals(divisionRatesFor(256), [1, 2, 4, 8, 16]);
-  assertEquals(divisionRatesFor(48, [1, 2, 3, 6]), [1, 3]);
-  assertThrows(() => divisionRatesFor(40), ConfigError, "got 40");
-  assertThrows(() => divisionRatesFor(64, [0]), ConfigError, "got 0");
-});
-
-Deno.test("blockSidesFor() gives the block side at 2x, 4x, 8x and 16x", () => {
-  assertEquals(blockSidesFor(256, 8), [16, 8, 4, 2]);
-  assertEquals(blockSidesFor(256, 16), [8, 4, 2, 1]);
-  assertEquals(blockSidesFor(128, 4), [16, 8, 4, 2]);
-  assertThrows(() => blockSidesFor(64, 8), ConfigError, "allowed: 1, 2, 4");
-});
 
 Deno.test("rateSettings() and memorySettings() label and override one field", () => {
   assertEquals(rateSettings([1, 16]), [
@@ -59,30 +35,6 @@ Deno.test("rateSettings() and memorySettings() label and override one field", ()
   assertEquals(memorySettings([500]), [{ label: "N=500", overrides: { memory: 500 } }]);
   assertThrows(() => rateSettings([2.5]), ConfigError, "got 2.5");
   assertThrows(() => memorySettings([0]), ConfigError, "got 0");
-});
-
-Deno.test("paperTable4Auroc() quotes Table 4 and paperBlockRate() keeps its block sides", () => {
-  assertEquals([1, 2, 4, 8, 16].map(paperTable4Auroc), [0.716, 0.784, 0.821, 0.845, 0.813]);
-  assertEquals(paperTable4Auroc(32), null);
-  assertEquals([paperBlockRate(256), paperBlockRate(128), paperBlockRate(64)], [8, 4, 2]);
-  assertEquals(blockSidesFor(64, paperBlockRate(64)), blockSidesFor(256, 8));
-  assertThrows(() => paperBlockRate(16), ConfigError, "got 16");
-});
-
-Deno.test("pickExamples() takes a normal image, then one per defect type", () => {
-  const test: ImageSet = {
-    n: 6,
-    height: 1,
-    width: 1,
-    channels: 1,
-    data: new Float32Array(6),
-    labels: Uint8Array.from([1, 1, 0, 1, 0, 1]),
-    groups: ["hole", "hole", "good", "stain", "good", "scratch"],
-  };
-  assertEquals(pickExamples(test, 3), [2, 0, 3]);
-  assertEquals(pickExamples(test, 5), [2, 0, 3, 5, 1]);
-  assertEquals(pickExamples(test, 10).length, 6);
-  assertThrows(() => pickExamples(test, 0), RangeError, "got 0");
 });
 
 const DATA = stripesDataset({ size: 32, nTrain: 8, nTest: 6, seed: 1 });

@@ -7,14 +7,14 @@
  * kept, a class with a checkpoint continues from it.
  * @module
  */
-import { pathExists } from "./util/fs.ts";
-import type { RunConfig } from "./config.ts";
-import { listMvtecCategories } from "./data/mvtec.ts";
-import { listVisaObjects } from "./data/visa.ts";
-import { ConfigError } from "./models/daad/config.ts";
-import { makeTable, type ResultsTable, tableToCsv, tableToMarkdown } from "./eval/table.ts";
-import { defaultRunPath, type RunMetrics, type RunOptions, trainRun } from "./run.ts";
-import { RunDir, RunDirError } from "./train/run_dir.ts";
+import { pathExists } from "../util/fs.ts";
+import type { RunConfig } from "../config.ts";
+import { listMvtecCategories } from "../data/mvtec.ts";
+import { listVisaObjects } from "../data/visa.ts";
+import { ConfigError } from "../util/errors.ts";
+import { makeTable, type ResultsTable, tableToCsv, tableToMarkdown } from "../eval/table.ts";
+import { defaultRunPath, type RunMetrics, type RunOptions, trainRun } from "../run.ts";
+import { RunDir, RunDirError } from "../train/run_dir.ts";
 
 /** What {@linkcode trainSweep} returns. */
 export interface SweepOutcome {

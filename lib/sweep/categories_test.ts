@@ -1,9 +1,9 @@
-import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
-import { useBackend } from "../tests/tf_helpers.ts";
-import { initBackend } from "./backend.ts";
-import { resolveRunConfig } from "./config.ts";
-import { registerClassLister, trainSweep } from "./sweep.ts";
-import { RunDirError } from "./train/run_dir.ts";
+import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { useBackend } from "../../tests/tf_helpers.ts";
+import { initBackend } from "../backend.ts";
+import { resolveRunConfig } from "../config.ts";
+import { registerClassLister, trainSweep } from "./categories.ts";
+import { RunDirError } from "../train/run_dir.ts";
 
 await useBackend("wasm");
 const backend = await initBackend("wasm", { quiet: true, threads: 1 });
