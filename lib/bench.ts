@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendInfo } from "./backend.ts";
+import { tuneWebGpuKernels } from "./kernels/webgpu/autotune.ts";
 import type { Division } from "./memory/block_memory.ts";
 import { type DaadConfig, DEFAULT_DAAD_CONFIG } from "./models/daad/config.ts";
 import { DaadModel } from "./models/daad/mod.ts";
@@ -65,14 +66,23 @@ export interface BenchOptions {
   scoreBatches?: number[];
   /** Called with each record as it is measured. */
   onRecord?: (r: BenchRecord) => void;
+  /**
+   * Run after the first warm-up step of each measurement (default on webgpu: autotune of
+   * the shapes that step met, see lib/kernels/webgpu/autotune.ts).
+   */
+  tune?: () => Promise<unknown>;
 }
 
 async function timeSteps(
   fn: () => Promise<void>,
   warmup: number,
   steps: number,
+  tune?: () => Promise<unknown>,
 ): Promise<{ times: number[]; peak: number }> {
-  for (let i = 0; i < warmup; i++) await fn();
+  for (let i = 0; i < warmup; i++) {
+    await fn();
+    if (i === 0) await tune?.();
+  }
   const times: number[] = [];
   let peak = 0;
   for (let i = 0; i < steps; i++) {
@@ -126,6 +136,8 @@ export async function benchDaad(
   options: BenchOptions = {},
 ): Promise<BenchRecord[]> {
   const warmup = options.warmup ?? 2, steps = options.steps ?? 10;
+  const tune = options.tune ??
+    (backend.name === "webgpu" ? () => tuneWebGpuKernels() : undefined);
   const model = benchNetwork(config);
   const rng = new Rng(1);
   const records: BenchRecord[] = [];
@@ -151,7 +163,7 @@ export async function benchDaad(
   };
   try {
     const x = randomBatch(rng, config.batch, config.size);
-    const t = await timeSteps(trainStepOf(model, x), warmup, steps);
+    const t = await timeSteps(trainStepOf(model, x), warmup, steps, tune);
     emit("train", config.batch, t.times, t.peak);
     x.dispose();
     for (const b of options.scoreBatches ?? [1, 32]) {
@@ -166,6 +178,7 @@ export async function benchDaad(
         scoreStep,
         Math.max(1, Math.ceil(warmup / 2)),
         Math.max(3, Math.ceil(steps / 2)),
+        tune,
       );
       emit("score", b, s.times, s.peak);
       xs.dispose();

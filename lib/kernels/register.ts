@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { conv2dBackpropFilterKernel } from "./conv2d_backprop_filter.ts";
 import { conv2dBackpropInputKernel } from "./conv2d_backprop_input.ts";
 import { batchMatMulKernel } from "./batch_mat_mul.ts";
+import { WEBGPU_KIT_KERNEL_NAMES, webgpuKitKernels } from "./webgpu/kernels.ts";
 
 type Factory = (
   backendName: string,
@@ -19,16 +20,15 @@ const KIT_KERNELS: Record<string, Factory> = {
     conv2dBackpropInputKernel(b),
     batchMatMulKernel(b, previous(tf.BatchMatMul)),
   ],
-  // tfjs-webgpu's own weight gradient ran at 0.02 TFLOP/s on an H100 (6.3 s for one
-  // 8x256x256x64 layer) while its forward conv ran at 0.6-1.5 TFLOP/s: route it through
-  // the forward conv. Its matmul handles transposes in the shader, so it stays.
-  webgpu: (b) => [conv2dBackpropFilterKernel(b)],
+  // The kit's WGSL GEMMs, each run only where autotune measured it faster than the
+  // kernel it replaces (see webgpu/autotune.ts).
+  webgpu: webgpuKitKernels,
 };
 
 /** Names only: the factories need the backend's previous kernels, not needed here. */
 const KIT_KERNEL_NAMES: Record<string, string[]> = {
   wasm: [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.BatchMatMul],
-  webgpu: [tf.Conv2DBackpropFilter],
+  webgpu: [...WEBGPU_KIT_KERNEL_NAMES],
 };
 
 const original = new Map<string, tf.KernelConfig>();

@@ -10,6 +10,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { batchNormBackward, batchNormMoments } from "../kernels/webgpu/batch_norm.ts";
+import { convTranspose2x2 } from "../kernels/webgpu/conv_transpose_2x2.ts";
 import type { Rng } from "../util/rng.ts";
 import type { ParamStore } from "./params.ts";
 
@@ -109,7 +111,9 @@ export class BatchNorm {
   // tiles the per-channel statistics to the full tensor size, which dominated a step.
   #train = tf.customGrad((x, gamma, beta, save) => {
     const x4 = x as tf.Tensor4D;
-    const { mean, variance } = tf.moments(x4, [0, 1, 2]);
+    // On WebGPU the kit's fused reductions (where autotune measured them faster).
+    const webgpu = tf.getBackend() === "webgpu";
+    const { mean, variance } = webgpu ? batchNormMoments(x4) : tf.moments(x4, [0, 1, 2]);
     const invStd = tf.rsqrt(tf.add(variance, this.eps));
     const n = x4.size / this.channels;
     // Running statistics are state, not part of the loss; customGrad's forward is not taped.
@@ -131,6 +135,10 @@ export class BatchNorm {
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [xs, mu, inv, g] = saved;
         const d = dy as tf.Tensor;
+        if (webgpu) {
+          const { dx, dGamma, dBeta } = batchNormBackward(d, xs, mu, inv, g);
+          return [dx, dGamma, dBeta];
+        }
         const xhat = tf.mul(tf.sub(xs, mu), inv);
         const sumDy = tf.sum(d, [0, 1, 2]);
         const sumDyXhat = tf.sum(tf.mul(d, xhat), [0, 1, 2]);
@@ -180,6 +188,10 @@ export class ConvTranspose2x2 {
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {
+    // On WebGPU the kit's fused GEMMs (where autotune measured them faster).
+    if (tf.getBackend() === "webgpu") {
+      return convTranspose2x2(x, this.w as tf.Tensor2D, this.b as tf.Tensor1D);
+    }
     const [b, h, w, c] = x.shape;
     const co = this.outChannels;
     const y = tf.matMul(x.reshape([b * h * w, c]), this.w as tf.Tensor2D);

@@ -23,6 +23,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { pendingTunes, tuneWebGpuKernels } from "../kernels/webgpu/autotune.ts";
 import { type Augment, batchesPerEpoch, type ImageSet, trainBatches } from "../data/image_set.ts";
 import type { ParamStore, TensorData } from "../nn/params.ts";
 import { deriveSeed, Rng } from "../util/rng.ts";
@@ -406,6 +407,8 @@ async function trainEpoch(loop: Loop, epoch: number, start: Position): Promise<E
     checkFinite(loop, losses, pos);
     for (const [k, v] of Object.entries(losses)) pass.sums[k] = (pass.sums[k] ?? 0) + v;
     pass.steps++;
+    // On WebGPU, shapes met for the first time are tuned once, outside the timed step.
+    if (tf.getBackend() === "webgpu" && pendingTunes().length > 0) await tuneWebGpuKernels();
     progress.update({
       label,
       done: batchIndex,
