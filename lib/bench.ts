@@ -99,9 +99,9 @@ function randomBatch(rng: Rng, n: number, size: number): tf.Tensor4D {
   return tf.tensor4d(rng.uniformArray(n * size * size * 3, -1, 1), [n, size, size, 3]);
 }
 
-/** The DAAD network a bench config describes (RGB input, seed 0). */
-function benchNetwork(config: BenchConfig): DaadModel {
-  const net: DaadConfig = {
+/** The DAAD configuration a bench config describes (RGB input). */
+export function benchDaadConfig(config: BenchConfig): DaadConfig {
+  return {
     ...DEFAULT_DAAD_CONFIG,
     size: config.size,
     width: config.width,
@@ -109,7 +109,11 @@ function benchNetwork(config: BenchConfig): DaadModel {
     division: config.division,
     channels: 3,
   };
-  return new DaadModel(net, 0);
+}
+
+/** The DAAD network a bench config describes (RGB input, seed 0). */
+function benchNetwork(config: BenchConfig): DaadModel {
+  return new DaadModel(benchDaadConfig(config), 0);
 }
 
 /**

@@ -12,7 +12,13 @@
  * @module
  */
 import { initBackend } from "../backend.ts";
-import { BENCH_CONFIGS, type BenchConfig, benchDaad, type BenchRecord } from "../bench.ts";
+import {
+  BENCH_CONFIGS,
+  type BenchConfig,
+  benchDaad,
+  benchDaadConfig,
+  type BenchRecord,
+} from "../bench.ts";
 import { daadFlops } from "../models/daad/flops.ts";
 import { type GpuMemoryPeak, startGpuMemorySampler } from "./_gpu_memory.ts";
 import {
@@ -22,7 +28,6 @@ import {
   tuneDecisions,
   tuneWebGpuKernels,
 } from "../kernels/webgpu/autotune.ts";
-import { DEFAULT_DAAD_CONFIG } from "../models/daad/config.ts";
 import { runTorchReference, type TorchReferenceResult } from "./_torch_reference.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
 import { runCli } from "./_common.ts";
@@ -147,14 +152,7 @@ async function main(): Promise<number> {
   const overBudget = () => performance.now() - started > budgetMs;
 
   const backend = await initBackend("webgpu");
-  const flops = daadFlops({
-    ...DEFAULT_DAAD_CONFIG,
-    size: config.size,
-    width: config.width,
-    memory: config.memory,
-    division: config.division,
-    channels: 3,
-  });
+  const flops = daadFlops(benchDaadConfig(config));
   print({
     kind: "setup",
     config: config.name,
