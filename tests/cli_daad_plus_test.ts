@@ -53,6 +53,17 @@ Deno.test("train --model daad-plus logs D's accuracy and L(x)'s probe AUROC per 
   // The probe covers the whole test set here (5 images < 128): the last epoch's L(x)
   // AUROC is taken in the same evaluation mode as the component's, after training.
   assert(Math.abs(gan.at(-1).ali_auroc - m.component_auroc.ali) < 1e-6);
+  // predict scores a test image alone on the saved bounds of eq. 7: the score it had
+  // within the whole test set.
+  const nameAt = header.indexOf("name");
+  const first = rows[0].split(",");
+  const p = await runTask("predict", ["--run", run, "--json", `${dir}/synth/${first[nameAt]}`]);
+  assertEquals(p.code, 0, p.err);
+  const predicted = JSON.parse(p.out.trim().split("\n")[0]);
+  assert(
+    Math.abs(predicted.score - Number(first[scoreAt])) < 1e-4,
+    `${predicted.score} vs ${first[scoreAt]}`,
+  );
   const config = JSON.parse(await Deno.readTextFile(`${run}/config.json`));
   assertEquals([config.config.lr, config.config.recLoss, config.config.realLabel], [
     2e-4,
