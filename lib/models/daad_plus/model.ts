@@ -241,6 +241,16 @@ export class DaadPlusNetwork {
     return tf.tidy(() => this.generator.forward(x, EVAL).reconstruction);
   }
 
+  /** L(x) of `x` against its reconstruction: one evaluation-mode pass of D over [x; x̂]. */
+  #alignment(d: Discriminator, x: tf.Tensor4D, reconstruction: tf.Tensor4D): tf.Tensor1D {
+    return tf.tidy(() => {
+      // Evaluation mode normalises each image on its own, so one batch serves both.
+      const b = x.shape[0];
+      const f = d.features(tf.concat([x, reconstruction], 0), EVAL);
+      return alignmentScore(f.slice([0, 0], [b, -1]), f.slice([b, 0], [b, -1]));
+    });
+  }
+
   /**
    * L(x) of a batch in evaluation mode whenever there is a discriminator, scored or not
    * (to watch training); null without one.
@@ -248,28 +258,16 @@ export class DaadPlusNetwork {
   alignmentDistances(x: tf.Tensor4D): tf.Tensor1D | null {
     if (this.discriminator == null) return null;
     const d = this.discriminator;
-    return tf.tidy(() => {
-      const reconstruction = this.generator.forward(x, EVAL).reconstruction;
-      const b = x.shape[0];
-      const f = d.features(tf.concat([x, reconstruction], 0), EVAL);
-      return alignmentScore(f.slice([0, 0], [b, -1]), f.slice([b, 0], [b, -1]));
-    });
+    return tf.tidy(() => this.#alignment(d, x, this.generator.forward(x, EVAL).reconstruction));
   }
 
   /** R(x) and, when scored, L(x) of a batch, in evaluation mode. */
   scoreComponents(x: tf.Tensor4D): DaadPlusScoreComponents {
     const reconstruction = this.reconstruct(x);
     const rec = tf.tidy(() => reconstructionScore(x, reconstruction));
-    let ali: tf.Tensor1D | null = null;
-    if (this.config.alignmentScore) {
-      const d = this.#requireD();
-      ali = tf.tidy(() => {
-        // One pass over [x; x̂]: evaluation mode normalises each image on its own.
-        const b = x.shape[0];
-        const f = d.features(tf.concat([x, reconstruction], 0), EVAL);
-        return alignmentScore(f.slice([0, 0], [b, -1]), f.slice([b, 0], [b, -1]));
-      });
-    }
+    const ali = this.config.alignmentScore
+      ? this.#alignment(this.#requireD(), x, reconstruction)
+      : null;
     return { reconstruction, rec, ali };
   }
 
