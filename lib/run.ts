@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { pathExists } from "./util/fs.ts";
-import { type ImageSet, subset } from "./data/image_set.ts";
+import { evenlySpaced, type ImageSet, subset } from "./data/image_set.ts";
 import { type MemoryBankReport, uniformWarning } from "./memory/diagnostics.ts";
 import type { BackendInfo } from "./backend.ts";
 import { type RunConfig, validateRunConfig } from "./config.ts";
@@ -227,7 +227,7 @@ export const MEMORY_PROBE_IMAGES = 128;
 function memoryReportOn(model: KitModel, test: ImageSet): MemoryBankReport[] | null {
   if (model.memoryReport == null) return null;
   const n = Math.min(test.n, MEMORY_PROBE_IMAGES);
-  const probe = subset(test, Array.from({ length: n }, (_, i) => Math.floor((i * test.n) / n)));
+  const probe = subset(test, evenlySpaced(test.n, n));
   const x = tf.tensor4d(probe.data, [n, probe.height, probe.width, probe.channels]);
   try {
     const report = model.memoryReport(x);

@@ -46,6 +46,12 @@ export function validateImageSet(set: ImageSet, label = "image set"): void {
   }
 }
 
+/** At most `max` indices of a set of `n` images, evenly spaced from the first (probes). */
+export function evenlySpaced(n: number, max: number): number[] {
+  const count = Math.min(n, max);
+  return Array.from({ length: count }, (_, i) => Math.floor((i * n) / count));
+}
+
 /** A new set with the images at `indices` (labels, masks, names, groups follow). */
 export function subset(set: ImageSet, indices: number[]): ImageSet {
   const size = imageSize(set), px = set.height * set.width;

@@ -20,7 +20,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type ImageSet, subset } from "../data/image_set.ts";
+import { evenlySpaced, type ImageSet, subset } from "../data/image_set.ts";
 import { auroc } from "../metrics/auroc.ts";
 
 /** One epoch as log.jsonl's `gan` lines and metrics.json's `gan.epochs` hold it. */
@@ -143,8 +143,7 @@ export class GanMonitor {
 
   constructor(probe: (x: tf.Tensor4D) => Float32Array | null, test: ImageSet) {
     if (test.labels == null) throw new Error("the GAN monitor needs a labelled test set");
-    const n = Math.min(test.n, GAN_PROBE_IMAGES);
-    const idx = Array.from({ length: n }, (_, i) => Math.floor((i * test.n) / n));
+    const idx = evenlySpaced(test.n, GAN_PROBE_IMAGES);
     this.#images = subset(test, idx);
     this.#labels = Uint8Array.from(idx, (i) => test.labels![i]);
     this.#probe = probe;
