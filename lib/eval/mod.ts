@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+export * from "./class_summary.ts";
 export * from "./compare.ts";
 export * from "./evaluate.ts";
 export * from "./gan_monitor.ts";

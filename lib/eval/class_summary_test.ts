@@ -1,0 +1,91 @@
+import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { classSummaryToMarkdown, summarizeByClass } from "./class_summary.ts";
+import type { ComparisonRow } from "./compare.ts";
+
+const row = (
+  model: string,
+  which: string | null,
+  seed: number,
+  image_auroc: number,
+  train_seconds: number | null = 600,
+  memory = "-",
+): ComparisonRow => ({
+  run: `d${which}-${model}-s${seed}`,
+  model,
+  which,
+  seed,
+  epochs: 5,
+  memory,
+  n_train: 100,
+  n_test: 200,
+  image_auroc,
+  pixel_auroc: null,
+  train_seconds,
+  items_read: [],
+  max_weight_ratio: [],
+  cosine_to_start: [],
+});
+
+const close = (a: number, b: number) => assert(Math.abs(a - b) < 1e-12, `${a} != ${b}`);
+
+Deno.test("summarizeByClass() takes the mean and half the range over seeds per class", () => {
+  const s = summarizeByClass([
+    row("ae", "2", 1, 0.90, 500),
+    row("ae", "2", 0, 0.86, 700),
+    row("ae", "10", 0, 0.99),
+    row("daad", "2", 0, 0.95),
+  ]);
+  // Numeric classes sort as numbers, not strings.
+  assertEquals(s.classes, ["2", "10"]);
+  const ae = s.models.find((m) => m.model === "ae")!;
+  assertEquals(ae.cells[0].seeds, [0, 1]);
+  assertEquals(ae.cells[0].aurocs, [0.86, 0.90]);
+  close(ae.cells[0].mean, 0.88);
+  close(ae.cells[0].spread, 0.02);
+  assertEquals(ae.cells[0].train_seconds, 600);
+  // Class mean: (0.88 + 0.99) / 2; only seed 0 ran both classes.
+  close(ae.class_mean!, 0.935);
+  assertEquals(Object.keys(ae.seed_means), ["0"]);
+  close(ae.seed_means["0"], (0.86 + 0.99) / 2);
+  const daad = s.models.find((m) => m.model === "daad")!;
+  assertEquals([daad.classes_measured, daad.cells[0].spread, daad.seed_means], [1, 0, {}]);
+});
+
+Deno.test("summarizeByClass() marks models short of the table's classes and refuses others", () => {
+  const ten = Array.from({ length: 10 }, (_, i) => String(i));
+  const s = summarizeByClass([row("ae", "3", 0, 0.9)], ten);
+  assertEquals([s.classes.length, s.models[0].classes_measured], [10, 1]);
+  const md = classSummaryToMarkdown(s, { paper: { daad: 0.99 }, paperHeading: "paper" });
+  assert(md.includes("0.9000 (1 of 10 classes)"), md);
+  assert(md.includes("| ae | - | - | - | 0.9000 (1) |"), md);
+  assertThrows(() => summarizeByClass([row("ae", "11", 0, 0.9)], ten), Error, "class 11");
+  assertThrows(() => summarizeByClass([row("ae", null, 0, 0.9)]), Error, "no normal class");
+  assertThrows(
+    () => summarizeByClass([row("ae", "1", 0, 0.9), row("ae", "1", 0, 0.8)]),
+    Error,
+    "seed 0",
+  );
+});
+
+Deno.test("classSummaryToMarkdown() bolds a full table's mean and quotes the paper", () => {
+  const s = summarizeByClass([
+    row("daad", "0", 0, 0.99, 120),
+    row("daad", "0", 1, 0.97, 240),
+    row("daad", "1", 0, 0.95, 120),
+    row("daad", "1", 1, 0.93, 240),
+  ]);
+  const md = classSummaryToMarkdown(s, { paper: { daad: 0.99 }, paperHeading: "paper" });
+  assert(md.includes("| daad | 0.9800 ± 0.0100 (2) | 0.9400 ± 0.0100 (2) | **0.9600** |"), md);
+  assert(md.includes("s0 0.9700, s1 0.9500 | 3.0 | 0.990 |"), md);
+});
+
+Deno.test("summarizeByClass() names a model by its settings when it ran with several", () => {
+  const s = summarizeByClass([
+    row("daad", "8", 0, 0.85, 1, "eq. 1 as printed"),
+    row("daad", "8", 0, 0.87, 1, "τ 0.05, items random"),
+  ]);
+  assertEquals(s.models.map((m) => m.label), [
+    "daad (eq. 1 as printed, 5 epochs)",
+    "daad (τ 0.05, items random, 5 epochs)",
+  ]);
+});
