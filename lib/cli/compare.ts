@@ -8,7 +8,7 @@
  */
 import { compareRuns, comparisonToMarkdown } from "../eval/compare.ts";
 import { classSummaryToMarkdown, summarizeByClass } from "../eval/class_summary.ts";
-import { DAAD_TABLE2 } from "../eval/paper_tables.ts";
+import { table2Quotes } from "../eval/paper_tables.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
 import { runCli } from "./_common.ts";
 
@@ -24,13 +24,6 @@ const FLAGS: Record<string, FlagSpec> = {
     help: "With --by-class: quote DAAD Table 2's mean for this data set beside each model.",
   },
 };
-
-/** DAAD Table 2's means for the kit's model names (the paper has no plain AE row). */
-export function table2Quotes(data: "mnist" | "cifar10"): Record<string, number> {
-  const col = DAAD_TABLE2.columns.indexOf(data === "mnist" ? "MNIST" : "CIFAR10");
-  const value = (name: string) => DAAD_TABLE2.rows.find((r) => r.name === name)!.values[col]!;
-  return { memae: value("MemAE"), daad: value("DAAD (Ours)") };
-}
 
 async function main(): Promise<number> {
   const { flags, positionals, help } = parseArgs(Deno.args, FLAGS);

@@ -52,6 +52,13 @@ export const DAAD_TABLE2: PaperTable = {
   ],
 };
 
+/** DAAD Table 2's means for the kit's model names (the paper has no plain AE row). */
+export function table2Quotes(data: "mnist" | "cifar10"): Record<string, number> {
+  const col = DAAD_TABLE2.columns.indexOf(data === "mnist" ? "MNIST" : "CIFAR10");
+  const value = (name: string) => DAAD_TABLE2.rows.find((r) => r.name === name)!.values[col]!;
+  return { memae: value("MemAE"), daad: value("DAAD (Ours)") };
+}
+
 /** DAAD paper, Table 4: image AUROC on MVTec AD by division rate rh = rw. */
 export const DAAD_TABLE4: PaperTable = {
   source:

@@ -1,6 +1,12 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { MVTEC_CATEGORIES } from "../data/mvtec.ts";
-import { DAAD_TABLE3, DAAD_TABLE5, paperTable4Auroc, paperValue } from "./paper_tables.ts";
+import {
+  DAAD_TABLE3,
+  DAAD_TABLE5,
+  paperTable4Auroc,
+  paperValue,
+  table2Quotes,
+} from "./paper_tables.ts";
 
 Deno.test("DAAD_TABLE3's quoted means agree with its 15 categories (transcription check)", () => {
   const cats = DAAD_TABLE3.rows.filter((r) => r.name !== "mean");
@@ -48,4 +54,9 @@ Deno.test("DAAD_TABLE5 holds the paper's five rows per generator", () => {
 Deno.test("paperTable4Auroc() quotes Table 4", () => {
   assertEquals([1, 2, 4, 8, 16].map(paperTable4Auroc), [0.716, 0.784, 0.821, 0.845, 0.813]);
   assertEquals(paperTable4Auroc(32), null);
+});
+
+Deno.test("table2Quotes() maps DAAD Table 2's means to the kit's model names", () => {
+  assertEquals(table2Quotes("mnist"), { memae: 0.975, daad: 0.990 });
+  assertEquals(table2Quotes("cifar10"), { memae: 0.609, daad: 0.753 });
 });

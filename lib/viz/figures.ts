@@ -381,6 +381,8 @@ export interface BarSpec {
   name?: string;
   /** Bars beside the main ones, e.g. `{name: "paper", values: [...]}`. */
   reference?: BarReference;
+  /** More series of the kit's own beside the main one (e.g. one per model), before the reference. */
+  more?: readonly BarReference[];
   /** y range, e.g. `[0.5, 1]` for AUROC. Default: plotly's automatic range. */
   yRange?: [number, number];
   /** printf-like format of the value on each bar. Default ".3f". */
@@ -393,13 +395,16 @@ export interface BarSpec {
  */
 export function barFigure(spec: BarSpec): Figure {
   const { labels, values, reference } = spec;
+  const more = spec.more ?? [];
   if (values.length !== labels.length) {
     throw new RangeError(`${values.length} values for ${labels.length} labels`);
   }
-  if (reference != null && reference.values.length !== labels.length) {
-    throw new RangeError(
-      `reference '${reference.name}' has ${reference.values.length} values for ${labels.length} labels`,
-    );
+  for (const other of [...more, ...(reference != null ? [reference] : [])]) {
+    if (other.values.length !== labels.length) {
+      throw new RangeError(
+        `series '${other.name}' has ${other.values.length} values for ${labels.length} labels`,
+      );
+    }
   }
   const fmt = spec.valueFormat ?? ".3f";
   const series = (name: string, ys: readonly (number | null)[], color: string): Trace => ({
@@ -413,12 +418,17 @@ export function barFigure(spec: BarSpec): Figure {
     cliponaxis: false,
   });
   const data = [series(spec.name ?? "this kit", values, PALETTE[0])];
+  // PALETTE[0] is the main series' colour and PALETTE[4] the reference's.
+  const moreColors = [1, 2, 3, 5, 6, 7];
+  more.forEach((m, i) =>
+    data.push(series(m.name, m.values, PALETTE[moreColors[i % moreColors.length]]))
+  );
   if (reference != null) data.push(series(reference.name, reference.values, PALETTE[4]));
   return {
     data,
     layout: baseLayout(spec.title, {
       barmode: "group",
-      showlegend: reference != null,
+      showlegend: reference != null || more.length > 0,
       xaxis: { type: "category" },
       yaxis: {
         ...(spec.yTitle != null ? { title: { text: spec.yTitle } } : {}),

@@ -159,8 +159,27 @@ Deno.test("barFigure() rejects values that do not match the labels", () => {
   assertThrows(
     () => barFigure({ labels: ["a"], values: [1], reference: { name: "paper", values: [] } }),
     RangeError,
-    "reference 'paper' has 0 values for 1 labels",
+    "series 'paper' has 0 values for 1 labels",
   );
+  assertThrows(
+    () => barFigure({ labels: ["a"], values: [1], more: [{ name: "daad", values: [1, 2] }] }),
+    RangeError,
+    "series 'daad' has 2 values for 1 labels",
+  );
+});
+
+Deno.test("barFigure() draws more series of the kit's between the main one and the reference", () => {
+  const fig = barFigure({
+    labels: ["0", "1"],
+    values: [0.99, 0.98],
+    name: "AE",
+    more: [{ name: "MemAE*", values: [0.97, null] }, { name: "DAAD", values: [0.995, 0.97] }],
+    reference: { name: "paper", values: [0.99, 0.99] },
+  });
+  assertEquals(fig.data.map((t) => t.name), ["AE", "MemAE*", "DAAD", "paper"]);
+  assertEquals(fig.data[1].y, [0.97, null]);
+  assertEquals(new Set(fig.data.map((t) => (t.marker as { color: string }).color)).size, 4);
+  assertEquals(fig.layout.showlegend, true);
 });
 
 Deno.test("scatterFigure() draws one marker series per group with hover names", () => {
