@@ -90,19 +90,22 @@ export function summarizeByClass(rows: ComparisonRow[], tableClasses?: string[])
       `runs of class ${extra.join(", ")} are outside the table's classes ${classes.join(", ")}`,
     );
   }
-  const groups = new Map<string, ComparisonRow[]>();
+  // One group per model and settings; the key only finds the group, its fields say what it is.
+  const groups = new Map<
+    string,
+    { model: string; memory: string; epochs: number; rows: ComparisonRow[] }
+  >();
   for (const r of rows) {
     const key = JSON.stringify([r.model, r.memory, r.epochs]);
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    const group = groups.get(key) ??
+      { model: r.model, memory: r.memory, epochs: r.epochs, rows: [] };
+    group.rows.push(r);
+    groups.set(key, group);
   }
   const modelCount = new Map<string, number>();
-  for (const key of groups.keys()) {
-    const model = JSON.parse(key)[0] as string;
-    modelCount.set(model, (modelCount.get(model) ?? 0) + 1);
-  }
+  for (const { model } of groups.values()) modelCount.set(model, (modelCount.get(model) ?? 0) + 1);
   const models: ModelSummary[] = [];
-  for (const [key, group] of groups) {
-    const [model, memory, epochs] = JSON.parse(key) as [string, string, number];
+  for (const { model, memory, epochs, rows: group } of groups.values()) {
     const cells: ClassCell[] = [];
     for (const which of classes) {
       const runs = group.filter((r) => r.which === which).sort((a, b) => a.seed - b.seed);
