@@ -53,6 +53,7 @@ export function daadConfigFor(c: RunConfig, channels: number): DaadConfig {
     width: c.width,
     memory: c.memory,
     division: c.division,
+    ...(c.scaleRates != null ? { scaleRates: c.scaleRates } : {}),
     addressing: variant === "memae" ? "memae" : "daad",
     // MemAE recommends λ in [1/N, 3/N]: 1/N keeps at least the largest weight (always >= 1/N).
     shrinkThreshold: c.shrink ?? 1 / c.memory,

@@ -52,6 +52,12 @@ export interface RunConfig {
   memory: number;
   /** Division rates (rh, rw, rc); null = the model's default (pixel-wise for memae). */
   division: Division | null;
+  /**
+   * Spatial division rates per memory scale (2x, 4x, 8x, 16x), replacing the division's
+   * rh and rw there (DAAD and DAAD+ only; the paper uses one set at every scale).
+   * Absent or null = the division everywhere.
+   */
+  scaleRates?: number[] | null;
   epochs: number;
   batch: number;
   lr: number;
@@ -276,6 +282,20 @@ export function validateRunConfig(c: RunConfig): void {
   if (c.division != null) {
     if (c.division.length !== 3 || c.division.some((r) => !Number.isInteger(r) || r < 1)) {
       throw flag("division", c.division.join(","), "three positive integers RH,RW,RC");
+    }
+  }
+  if (c.scaleRates != null) {
+    if (c.scaleRates.length !== 4 || c.scaleRates.some((r) => !Number.isInteger(r) || r < 1)) {
+      throw flag("scale-rates", c.scaleRates.join(","), "four positive integers R2x,R4x,R8x,R16x");
+    }
+    const generator = c.model === "daad-plus" ? c.generator ?? "daad" : c.model;
+    if (generator !== "daad") {
+      throw new ConfigError(
+        `--scale-rates sets the block memories at the four scales of DAAD (and DAAD+ with its ` +
+          `daad generator); --model ${c.model}${
+            c.model === "daad-plus" ? ` --generator ${generator}` : ""
+          } has no such memories`,
+      );
     }
   }
   if (c.maxTest != null) posInt("max-test", c.maxTest);

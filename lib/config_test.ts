@@ -54,6 +54,30 @@ Deno.test("validateRunConfig() names the flag and the value", () => {
   assertThrows(() => resolveRunConfig({ division: [8, 0, 1] }), ConfigError, "--division");
 });
 
+Deno.test("resolveRunConfig() takes --scale-rates for DAAD only, and daadConfigFor() passes them", () => {
+  const c = resolveRunConfig({ data: "mnist", scaleRates: [1, 1, 2, 2] });
+  assertEquals(daadConfigFor(c, 1).scaleRates, [1, 1, 2, 2]);
+  assertEquals(daadConfigFor(resolveRunConfig({ data: "mnist" }), 1).scaleRates, undefined);
+  assertThrows(
+    () => resolveRunConfig({ scaleRates: [1, 1, 2] }),
+    ConfigError,
+    '--scale-rates expects four positive integers R2x,R4x,R8x,R16x, got "1,1,2"',
+  );
+  for (const model of ["ae", "ae-skip", "memae", "mnad"] as const) {
+    assertThrows(
+      () => resolveRunConfig({ model, scaleRates: [1, 1, 2, 2] }),
+      ConfigError,
+      `--model ${model} has no such memories`,
+    );
+  }
+  assertThrows(
+    () => resolveRunConfig({ model: "daad-plus", generator: "memae", scaleRates: [1, 1, 2, 2] }),
+    ConfigError,
+    "--generator memae",
+  );
+  resolveRunConfig({ model: "daad-plus", scaleRates: [1, 1, 2, 2] });
+});
+
 Deno.test("daadConfigFor() uses the kit's memory defaults, and --eq1 gives eq. 1 as printed", () => {
   const c = resolveRunConfig({ data: "mnist" });
   const kit = daadConfigFor(c, 1);

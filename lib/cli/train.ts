@@ -55,6 +55,12 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   width: { type: "int", min: 1, help: "Base channel width (64 = supplement Table 2)." },
   memory: { type: "int", min: 1, help: "Memory items N per bank (paper: 500)." },
   division: { type: "ints", count: 3, help: "Division rates RH,RW,RC (paper: 8,8,1)." },
+  "scale-rates": {
+    type: "ints",
+    count: 4,
+    help: "Spatial division rate per memory scale R2x,R4x,R8x,R16x (rh = rw; RC from " +
+      "--division); DAAD only, the paper uses one rate everywhere (docs/memory.md).",
+  },
   epochs: { type: "int", min: 1, help: "Training epochs (paper: 1000 on MVTec AD)." },
   batch: { type: "int", min: 1, help: "Batch size (paper: 8)." },
   lr: {

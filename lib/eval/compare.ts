@@ -58,6 +58,8 @@ export function describeMemory(modelConfig: Record<string, unknown>): string {
   if (modelConfig.temperature === undefined) return "eq. 1 as printed";
   const parts = [`τ ${modelConfig.temperature}`, `items ${modelConfig.memoryInit}`];
   if (modelConfig.memoryUpdate === "ema") parts.push("ema items");
+  const rates = modelConfig.scaleRates as number[] | null | undefined;
+  if (rates != null) parts.push(`rates ${rates.join("/")}`);
   if (modelConfig.renormalize) parts.push("renorm");
   if (modelConfig.compactnessWeight) parts.push(`compactness ${modelConfig.compactnessWeight}`);
   if (modelConfig.addressing === "memae") parts.push(`λ ${modelConfig.shrinkThreshold}`);

@@ -28,6 +28,16 @@ Deno.test("describeMemory() names the memory settings in flag words", () => {
     }),
     "τ 0.05, items queries, renorm, compactness 0.1",
   );
+  assertEquals(
+    describeMemory({
+      variant: "daad",
+      temperature: 1,
+      memoryInit: "random",
+      scaleRates: [1, 1, 2, 2],
+      addressing: "daad",
+    }),
+    "τ 1, items random, rates 1/1/2/2",
+  );
 });
 
 Deno.test("comparisonRow() and comparisonToMarkdown() carry AUROC and each bank's figures", () => {

@@ -37,6 +37,12 @@ export interface DaadConfig {
    * `memae`, null means pixel-wise at the 16x scale (rh = rw = size / 16).
    */
   division: Division | null;
+  /**
+   * Spatial division rates per memory scale (2x, 4x, 8x, 16x), rh = rw = r, replacing
+   * `division`'s rh and rw at that scale (its rc stays). A departure from the paper, which
+   * uses one set of rates at every scale (§3.1.2); null or absent = `division` everywhere.
+   */
+  scaleRates?: readonly number[] | null;
   /** `daad` drops weights < 1/N; `memae` uses hard shrinkage + entropy loss. */
   addressing: Addressing;
   /** MemAE shrinkage threshold λ; MemAE recommends 1/N to 3/N. */
@@ -104,17 +110,21 @@ export function stageChannels(width: number): number[] {
   return [1, 2, 4, 8, 16].map((m) => m * width);
 }
 
-/** The division actually used: `memae` with null division is pixel-wise at 16x. */
-export function effectiveDivision(config: DaadConfig): Division {
-  if (config.division != null) return config.division;
-  const s = config.size / 16;
-  return [s, s, 1];
+/**
+ * The division used at memory scale `scale` (1..4): `scaleRates[scale - 1]` for rh and rw
+ * where the configuration sets per-scale rates, else `division`; `memae` with null
+ * division is pixel-wise at 16x.
+ */
+export function effectiveDivision(config: DaadConfig, scale = 4): Division {
+  const base: Division = config.division ?? [config.size / 16, config.size / 16, 1];
+  const r = config.scaleRates?.[scale - 1];
+  return r == null ? base : [r, r, base[2]];
 }
 
-/** The block-memory options of every bank of a network. */
-export function memoryConfigOf(config: DaadConfig): BlockMemoryConfig {
+/** The block-memory options of the bank at memory scale `scale` (1..4). */
+export function memoryConfigOf(config: DaadConfig, scale: number): BlockMemoryConfig {
   return {
-    division: effectiveDivision(config),
+    division: effectiveDivision(config, scale),
     items: config.memory,
     addressing: config.addressing,
     shrinkThreshold: config.shrinkThreshold,
@@ -163,10 +173,18 @@ export function validateDaadConfig(config: DaadConfig): void {
   if (!(config.entropyWeight >= 0)) {
     throw new ConfigError(`entropy weight must be >= 0, got ${config.entropyWeight}`);
   }
+  if (config.scaleRates != null) {
+    const rates = config.scaleRates;
+    if (rates.length !== 4 || rates.some((r) => !Number.isInteger(r) || r < 1)) {
+      throw new ConfigError(
+        `scale rates must be four positive integers (2x, 4x, 8x, 16x), got ${rates.join(",")}`,
+      );
+    }
+  }
   for (const scale of memoryScales(config.variant)) {
     try {
       validateBlockMemoryConfig(
-        memoryConfigOf(config),
+        memoryConfigOf(config, scale),
         scaleMap(config, scale),
         `memory at scale ${scale} (${2 ** scale}x)`,
       );

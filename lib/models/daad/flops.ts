@@ -57,8 +57,8 @@ export function daadLayers(config: DaadConfig): LayerFlops[] {
     conv(`enc${i + 1}.2`, side, ch[i], ch[i]);
     cin = ch[i];
   }
-  const [rh, rw, rc] = effectiveDivision(config);
   for (const scale of memoryScales(config.variant)) {
+    const [rh, rw, rc] = effectiveDivision(config, scale);
     const side = s / 2 ** scale, c = ch[scale - 1];
     const queries = rh * rw * rc, d = (side / rh) * (side / rw) * (c / rc);
     // Similarity Q·Mᵀ and read W·M: each 2·Q·N·D.

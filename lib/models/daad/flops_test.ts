@@ -16,6 +16,15 @@ Deno.test("daadLayers() counts the memory at 2x as two Q x N x D products", () =
   assertEquals(mem1.forward, 2 * 2 * 64 * 500 * 16 * 16 * 64);
 });
 
+Deno.test("daadLayers() counts each scale's own blocks when scaleRates is set", () => {
+  const c = { ...DEFAULT_DAAD_CONFIG, scaleRates: [1, 8, 8, 4] };
+  const mem = (name: string) => daadLayers(c).find((l) => l.name === name)!;
+  // 2x: 128x128x64 map as one query; 16x: 16x16x512 cut 4x4x1, 16 queries of 4·4·512.
+  assertEquals(mem("mem1").forward, 2 * 2 * 1 * 500 * 128 * 128 * 64);
+  assertEquals(mem("mem1").shape, "1 queries x 500 items x 1048576");
+  assertEquals(mem("mem4").forward, 2 * 2 * 16 * 500 * 4 * 4 * 512);
+});
+
 Deno.test("daadFlops() counts a training step as three passes less the image's gradient", () => {
   const f = daadFlops(DEFAULT_DAAD_CONFIG);
   // 8 encoder, 4 memories, 2 bottleneck, 3 x (up + 2 decoder), up1, 3 head

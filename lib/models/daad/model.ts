@@ -96,7 +96,13 @@ export class DaadNetwork {
     for (const scale of memoryScales(config.variant)) {
       this.#memory.set(
         scale,
-        new BlockMemory(p, `mem${scale}`, rng, scaleMap(config, scale), memoryConfigOf(config)),
+        new BlockMemory(
+          p,
+          `mem${scale}`,
+          rng,
+          scaleMap(config, scale),
+          memoryConfigOf(config, scale),
+        ),
       );
     }
     this.#bottleneck = [

@@ -70,6 +70,24 @@ Deno.test("memae is pixel-wise at 16x: one query per pixel of the 2x2x32 map", (
   net.dispose();
 });
 
+Deno.test("DaadNetwork() cuts each scale by its own rate when scaleRates is set", () => {
+  // 32 px, width 4: maps 16x16x4, 8x8x8, 4x4x16, 2x2x32. Rates 1, 1, 2, 2 (rc 1):
+  // D = 256·4, 64·8, 4·16, 1·32 and 1, 1, 4, 4 queries per image.
+  const net = new DaadNetwork(tiny({ scaleRates: [1, 1, 2, 2] }), 1);
+  assertEquals([1, 2, 3, 4].map((s) => net.memories.get(s)!.dim), [1024, 512, 64, 32]);
+  const out = net.forward(tf.zeros([3, 32, 32, 1]), { training: false });
+  assertEquals(
+    [1, 2, 3, 4].map((s) => out.memoryWeights.get(s)!.shape[0]),
+    [3 * 1, 3 * 1, 3 * 4, 3 * 4],
+  );
+  assertEquals(out.reconstruction.shape, [3, 32, 32, 1]);
+  // Without scaleRates every scale takes the division 2,2,1.
+  const same = new DaadNetwork(tiny(), 1);
+  assertEquals([1, 2, 3, 4].map((s) => same.memories.get(s)!.dim), [256, 128, 64, 32]);
+  net.dispose();
+  same.dispose();
+});
+
 Deno.test("the same seed gives the same weights, another seed others", () => {
   const a = new DaadNetwork(tiny(), 7),
     b = new DaadNetwork(tiny(), 7),
@@ -142,6 +160,18 @@ Deno.test("validateDaadConfig() refuses sizes not divisible by 16 and impossible
     "scale 4",
   );
   assertThrows(() => validateDaadConfig(tiny({ memory: 0 })), Error, "memory");
+  // Per-scale rates: four of them, each dividing its own scale's map (2x2 at 16x).
+  assertThrows(
+    () => validateDaadConfig(tiny({ scaleRates: [2, 2, 2] })),
+    Error,
+    "four positive integers (2x, 4x, 8x, 16x), got 2,2,2",
+  );
+  const r = assertThrows(
+    () => validateDaadConfig(tiny({ scaleRates: [8, 4, 2, 4] })),
+    BlockGeometryError,
+  );
+  assert(r.message.includes("scale 4") && r.message.includes("4,4,1"), r.message);
+  validateDaadConfig(tiny({ scaleRates: [8, 4, 2, 2] }));
 });
 
 Deno.test("recLoss 'l2' trains on eq. 4's per-image norm, 'mse' on the mean squared error", () => {

@@ -139,6 +139,7 @@ export function generatorConfig(c: DaadPlusConfig): DaadConfig {
     width: c.width,
     memory: c.memory,
     division: c.division,
+    scaleRates: c.scaleRates,
     addressing: c.addressing,
     shrinkThreshold: c.shrinkThreshold,
     temperature: c.temperature,
