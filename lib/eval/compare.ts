@@ -58,6 +58,9 @@ export function describeMemory(modelConfig: Record<string, unknown>): string {
   if (modelConfig.temperature === undefined) return "eq. 1 as printed";
   const parts = [`τ ${modelConfig.temperature}`, `items ${modelConfig.memoryInit}`];
   if (modelConfig.memoryUpdate === "ema") parts.push("ema items");
+  // The block geometry too: runs that differ only in it must not be grouped together.
+  const division = modelConfig.division as number[] | null | undefined;
+  if (division != null) parts.push(`division ${division.join(",")}`);
   const rates = modelConfig.scaleRates as number[] | null | undefined;
   if (rates != null) parts.push(`rates ${rates.join("/")}`);
   if (modelConfig.renormalize) parts.push("renorm");

@@ -33,10 +33,21 @@ Deno.test("describeMemory() names the memory settings in flag words", () => {
       variant: "daad",
       temperature: 1,
       memoryInit: "random",
+      division: [2, 2, 1],
       scaleRates: [1, 1, 2, 2],
       addressing: "daad",
     }),
-    "τ 1, items random, rates 1/1/2/2",
+    "τ 1, items random, division 2,2,1, rates 1/1/2/2",
+  );
+  assertEquals(
+    describeMemory({
+      variant: "daad",
+      temperature: 1,
+      memoryInit: "random",
+      division: [1, 1, 1],
+      addressing: "daad",
+    }),
+    "τ 1, items random, division 1,1,1",
   );
 });
 
