@@ -115,7 +115,7 @@ export function stageChannels(width: number): number[] {
  * where the configuration sets per-scale rates, else `division`; `memae` with null
  * division is pixel-wise at 16x.
  */
-export function effectiveDivision(config: DaadConfig, scale = 4): Division {
+export function effectiveDivision(config: DaadConfig, scale: number): Division {
   const base: Division = config.division ?? [config.size / 16, config.size / 16, 1];
   const r = config.scaleRates?.[scale - 1];
   return r == null ? base : [r, r, base[2]];
