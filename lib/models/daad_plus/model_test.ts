@@ -93,6 +93,15 @@ Deno.test("validateDaadPlusConfig() names bad weights, γ, switches and an empty
   );
 });
 
+Deno.test("DaadPlusModel's generator cuts each scale by its own rate when scaleRates is set", () => {
+  // 32 px, width 2: maps 16x16x2, 8x8x4, 4x4x8, 2x2x16; rates 1, 1, 2, 2 (rc 1) give blocks of
+  // 16·16·2, 8·8·4, 2·2·8 and 1·1·16 values.
+  const model = new DaadPlusModel(tiny({ scaleRates: [1, 1, 2, 2] }), 0);
+  const dims = [1, 2, 3, 4].map((s) => model.network.generator.memories.get(s)!.dim);
+  assertEquals(dims, [512, 256, 32, 16]);
+  model.dispose();
+});
+
 Deno.test("DaadPlusModel steps d then g, each over its own network's weights", () => {
   const model = new DaadPlusModel(tiny(), 0);
   assertEquals(model.objectives.map((o) => o.name), ["d", "g"]);
