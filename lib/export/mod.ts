@@ -24,3 +24,7 @@ export * from "./onnx_graph.ts";
 export * from "./onnx_export.ts";
 export * from "./onnx_check.ts";
 export * from "./run_model.ts";
+export * from "./serve.ts";
+export * from "./web_site.ts";
+export * from "./web/manifest.ts";
+export * from "./web/pixels.ts";
