@@ -21,7 +21,12 @@ import { metadataProps } from "../export/metadata.ts";
 import { checkOnnx, ONNX_TOLERANCE } from "../export/onnx_check.ts";
 import { buildOnnx } from "../export/onnx_export.ts";
 import { ONNX_OPSET } from "../export/onnx_graph.ts";
-import { exportInfoOf, openExportRun, runTestImages } from "../export/run_model.ts";
+import {
+  assertExportable,
+  exportInfoOf,
+  openExportRun,
+  runTestImages,
+} from "../export/run_model.ts";
 import { writeAtomic, writeWebSite } from "../export/web_site.ts";
 import { KIT_VERSION } from "../run.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
@@ -73,6 +78,7 @@ async function main(): Promise<number> {
   if (format === "web" && (flags.skipCheck != null || flags.images != null)) {
     throw new ArgError("--images and --skip-check belong to --format onnx");
   }
+  await assertExportable(path);
   // The weights are read from the model as the kit built it; the backend only builds the
   // model and scores the check, so any backend exports the same file.
   await initBackend((flags.backend as "auto") ?? "auto", {

@@ -48,8 +48,9 @@ export function preprocessingOf(
     size,
     channels,
     layout,
-    resize: `bilinear to ${size}x${size} (aspect ratio not kept; shrinking averages ` +
-      `over each output pixel's footprint, as libvips' linear kernel)`,
+    resize: `to ${size}x${size}, aspect ratio not kept, as sharp's "linear" kernel (libvips): ` +
+      `a shrinking axis by a triangle filter as wide as the shrink factor (after a box ` +
+      `average over whole factors of 4 and more), an enlarging one bilinearly`,
     color: channels === 1
       ? "grey; an RGB file becomes ITU-R 601 luma (0.299 R + 0.587 G + 0.114 B, in " +
         '16-bit fixed point, rounded: Pillow\'s convert("L"))'

@@ -56,6 +56,17 @@ export interface OpenExportRunOptions {
 }
 
 /**
+ * Reads a run folder's config.json and throws {@linkcode ExportError} when its model
+ * cannot be exported (cheap: no weight is read, no backend needed).
+ */
+export async function assertExportable(path: string): Promise<RunRecord> {
+  const saved = await readRunRecord(path);
+  const refusal = refusalOf(saved.config.model);
+  if (refusal != null) throw new ExportError(refusal);
+  return saved;
+}
+
+/**
  * Opens a run folder for export. Refuses, before loading any weight, a model that cannot
  * be exported; throws {@linkcode ExportError} for a run without the threshold or the
  * calibration an export needs.
@@ -64,9 +75,7 @@ export async function openExportRun(
   path: string,
   options: OpenExportRunOptions = {},
 ): Promise<ExportRun> {
-  const saved = await readRunRecord(path);
-  const refusal = refusalOf(saved.config.model);
-  if (refusal != null) throw new ExportError(refusal);
+  await assertExportable(path);
   const metrics = await new RunDir(path).readJson<RunMetrics>("metrics.json").catch(() => null);
   let threshold: ExportThreshold;
   if (options.threshold != null) {

@@ -2,19 +2,20 @@
  * The exported page's image reading, without the DOM: the browser decodes a file to RGBA
  * bytes, and these functions apply the kit's channel policy and preprocessing to them
  * as `readImage` does with sharp: refuse real transparency, resize at the file's own
- * channels (the triangle filter of libvips' linear kernel, whose support widens with
- * the shrink factor; plain bilinear when enlarging), convert to the model's channels
- * (ITU-R 601 luma in 16-bit fixed point, or grey repeated) and scale 0..255 to [-1, 1].
+ * channels as sharp's `linear` kernel does ({@linkcode resampleLinear}), convert to the
+ * model's channels (ITU-R 601 luma in 16-bit fixed point, or grey repeated) and scale
+ * 0..255 to [-1, 1].
  *
  * An image already at the model's size is not resampled, so the page then reads exactly
- * the bytes `predict` reads; another size is resampled by the filter above, which
- * follows libvips' kernel but is not bit-identical to it (docs/export.md).
+ * the bytes `predict` reads. Another size is resampled as libvips does it, but in floating
+ * point where libvips uses fixed point: measured within 2 grey levels of sharp's pixels
+ * (pixels_test.ts), which moves a score a little (docs/export.md).
  *
  * @example
  * ```ts
  * import { rgbaToInput } from "./pixels.ts";
- * const rgba = new Uint8Array([255, 255, 255, 255, 0, 0, 0, 255]); // white, black
- * console.log(Array.from(rgbaToInput(rgba, 2, 1, { size: 2, channels: 1 }).data)); // 1 -1 1 -1
+ * const white = new Uint8Array(2 * 2 * 4).fill(255); // a 2x2 opaque white image
+ * console.log(Array.from(rgbaToInput(white, 2, 2, { size: 2, channels: 1 }).data)); // [1, 1, 1, 1]
  * ```
  * @module
  */
