@@ -34,12 +34,14 @@ Deno.test("rgbaToInput() reads an image at the model's size exactly as readImage
   }
 });
 
-Deno.test("rgbaToInput() resizes as readImage does, within 2 grey levels, and refuses transparency", async () => {
+Deno.test("rgbaToInput() resizes as readImage does (exactly when enlarging, within 2 grey levels when shrinking) and refuses transparency", async () => {
   const path = await Deno.makeTempFile({ suffix: ".png" });
   try {
     // Shrinking (with and without libvips' box pre-shrink), enlarging (MNIST's 28 to 32),
     // and both at once.
-    for (const [w, h, size] of [[50, 40, 16], [300, 200, 32], [28, 28, 32], [50, 20, 32]]) {
+    for (
+      const [w, h, size] of [[50, 40, 16], [300, 200, 32], [28, 28, 32], [16, 20, 32], [50, 20, 32]]
+    ) {
       const bytes = Uint8Array.from(
         { length: w * h * 3 },
         (_, i) => Math.round(127 + 120 * Math.sin(i / 9 + (i % 3))),
@@ -54,7 +56,9 @@ Deno.test("rgbaToInput() resizes as readImage does, within 2 grey levels, and re
         for (let i = 0; i < kit.data.length; i++) {
           worst = Math.max(worst, Math.abs(kit.data[i] - page.data[i]) * 127.5);
         }
-        assert(worst <= 2.001, `${w}x${h} to ${size}, ${channels} channels: ${worst} grey levels`);
+        // Enlarging both axes gives sharp's bytes; shrinking comes within 2 grey levels.
+        const limit = w <= size && h <= size ? 1e-4 : 2.001;
+        assert(worst <= limit, `${w}x${h} to ${size}, ${channels} channels: ${worst} grey levels`);
       }
     }
     const { rgba } = await rgbaOf(await encodePng(new Uint8Array(4 * 4).fill(9), 4, 4, 1));
