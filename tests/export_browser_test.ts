@@ -2,8 +2,9 @@
  * The exported web page in a real browser: a tiny one-class MNIST run (digit 8) exported
  * with `deno task export --format web`, served by the kit's server on 127.0.0.1 and
  * opened in headless Chromium (Debian's `chromium`, driven by playwright-core). Five
- * digits and a corrupt file go in through the file picker, one more digit by a drop
- * event; the page's scores must equal `deno task predict`'s within 1e-4, each card must
+ * digits and a corrupt file go in through the file picker, one more digit (at 28x28, so
+ * the page resizes it) by a drop event; the page's scores must equal `deno task predict`'s
+ * within 1e-4, each card must
  * show its verdict and heat-map, and the corrupt file its message while the others score.
  * A screenshot of the page is kept in runs/test-artifacts/ (its path is printed).
  * Skipped, with the install line, where Chromium is missing.
@@ -60,14 +61,26 @@ await testWith([CHROMIUM], {
       }
       const images: string[] = [];
       for (const [j, i] of pick.entries()) {
-        const px = test.data.subarray(i * 1024, (i + 1) * 1024);
-        const digit = test.names![i].match(/digit (\d)/)![1];
-        const path = `${dir}/${j}_digit${digit}.png`;
-        await Deno.writeFile(
-          path,
-          await encodePng(Uint8Array.from(px, (v) => Math.round((v + 1) * 127.5)), 32, 32, 1),
+        const px = Uint8Array.from(
+          test.data.subarray(i * 1024, (i + 1) * 1024),
+          (v) => Math.round((v + 1) * 127.5),
         );
-        images.push(path);
+        const digit = test.names![i].match(/digit (\d)/)![1];
+        if (j < 5) {
+          const path = `${dir}/${j}_digit${digit}.png`;
+          await Deno.writeFile(path, await encodePng(px, 32, 32, 1));
+          images.push(path);
+        } else {
+          // The dropped one at MNIST's own 28x28 (the kit's padding cut off): the page resizes
+          // it to 32x32 as predict does.
+          const crop = Uint8Array.from(
+            { length: 28 * 28 },
+            (_, p) => px[(Math.floor(p / 28) + 2) * 32 + (p % 28) + 2],
+          );
+          const path = `${dir}/${j}_digit${digit}_28x28.png`;
+          await Deno.writeFile(path, await encodePng(crop, 28, 28, 1));
+          images.push(path);
+        }
       }
       const corrupt = `${dir}/corrupt.png`;
       await Deno.writeTextFile(corrupt, "this is not a PNG");
