@@ -117,6 +117,12 @@ const RULES: Rule[] = [
     why: "the bottom layers import nothing above them",
   },
   {
+    from: ["lib/export/web/"],
+    not: [...ABOVE_MODELS, "lib/export/"],
+    except: ["lib/export/web/", "lib/export/metadata.ts"],
+    why: "the exported page is bundled for a browser: it reads no run, only models, eval and viz",
+  },
+  {
     from: ["lib/viz/"],
     not: ["lib/eval/", "lib/models/", ...ABOVE_MODELS],
     why: "figures take plain values; evaluation and runs draw them",
@@ -147,7 +153,7 @@ const LAYERS: string[][] = [
   ["lib/config.ts"],
   ["lib/adapters.ts"],
   ["lib/run.ts", "lib/bench.ts"],
-  ["lib/sweep/"],
+  ["lib/sweep/", "lib/export/"],
   ["lib/cli/"],
   ["lib/mod.ts"],
 ];

@@ -14,10 +14,10 @@
  * as Pillow's `convert("L")` / `convert("RGB")` would, with one note saying so.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend.ts";
 import { DatasetError } from "../data/errors.ts";
 import { type DecodedImage, readImage, readImageRgb, resizeBilinear } from "../data/image_io.ts";
+import { scoreImages } from "../eval/score_images.ts";
 import { loadRunModel, type RunMetrics } from "../run.ts";
 import { RunDir } from "../train/run_dir.ts";
 import { heatmapRgb, overlay, rgbTile, sideBySidePng } from "../viz/images.ts";
@@ -178,30 +178,12 @@ async function main(): Promise<number> {
       if (chunk.length === 0) continue;
       const buf = new Float32Array(chunk.length * size * size * channels);
       decoded.forEach((d, i) => buf.set(d.data, i * size * size * channels));
-      const x = tf.tensor4d(buf, [chunk.length, size, size, channels]);
-      const out = model.score(x);
-      let scores = await out.scores.data() as Float32Array;
-      if (model.finalizeScores != null && out.components != null) {
-        // With a saved calibration (DAAD+) the scale is the test set's; otherwise these images'.
-        const comps: Record<string, Float32Array> = {};
-        for (const [k, t] of Object.entries(out.components)) {
-          comps[k] = await t.data() as Float32Array;
-        }
-        scores = model.finalizeScores(comps, {
-          n: chunk.length,
-          height: size,
-          width: size,
-          channels,
-          data: buf,
-        });
-      }
-      const m = await out.maps.data() as Float32Array;
-      tf.dispose([
-        x,
-        out.scores,
-        out.maps,
-        out.reconstruction ?? [],
-        ...Object.values(out.components ?? {}),
+      // Scored as the ONNX export's check and the exported web page score (one function).
+      const { scores, maps: m } = await scoreImages(model, buf, [
+        chunk.length,
+        size,
+        size,
+        channels,
       ]);
       chunk.forEach((path, i) => {
         maps.push(m.slice(i * size * size, (i + 1) * size * size));

@@ -17,5 +17,6 @@ export * from "./evaluate.ts";
 export * from "./gan_monitor.ts";
 export * from "./paper_tables.ts";
 export * from "./run_report.ts";
+export * from "./score_images.ts";
 export * from "./score_set.ts";
 export * from "./table.ts";
