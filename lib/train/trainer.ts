@@ -75,6 +75,12 @@ export interface TrainOptions {
   resume?: boolean;
   /** Saved in the checkpoint's metadata; a resumed run must match it. */
   meta?: Record<string, unknown>;
+  /**
+   * Checks the metadata of the checkpoint a run resumes from; throws
+   * {@linkcode ResumeError} when it belongs to another run. Default: its `config` must
+   * equal `meta.config` (as JSON).
+   */
+  checkResume?: (saved: Record<string, unknown>) => void;
   progress?: ProgressSink;
   /** Called after every epoch (notebook plots, evaluation); may be async. */
   onEpochEnd?: (stats: EpochStats) => void | Promise<void>;
@@ -309,7 +315,8 @@ async function startPosition(loop: Loop): Promise<{ position: Position; history:
   const runDir = options.runDir;
   if (runDir == null) throw new ResumeError("resuming needs a run folder");
   const ckpt = await readCheckpoint(runDir.checkpointPath);
-  checkSameRun(ckpt.meta, meta);
+  if (options.checkResume != null) options.checkResume(ckpt.meta);
+  else checkSameRun(ckpt.meta, meta);
   const restored = restoreTrainingState(model, ckpt);
   const pos = restored.position;
   // Drop log lines written after the checkpoint by the interrupted process.
