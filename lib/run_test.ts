@@ -1,0 +1,114 @@
+/**
+ * Run records: config.json of runs saved by the kit before its model families (one
+ * fixture per model, written by a one-epoch run of that version) still loads, with the
+ * run configuration and the model configuration the model was built with; records
+ * written now keep every field those had.
+ */
+import { assertEquals, assertRejects } from "../tests/assert.ts";
+import { useBackend } from "../tests/tf_helpers.ts";
+import { rebuildModel } from "./families/registry.ts";
+import { resolveRunConfig, runConfigFlags } from "./families/resolve.ts";
+import { readRunRecord, RECORD_VERSION, type RunRecord } from "./run.ts";
+import { RunDirError } from "./train/run_dir.ts";
+
+await useBackend("cpu");
+
+const FIXTURES = new URL("../tests/testdata/records_v1/", import.meta.url);
+
+/** The settings a model never read, which records of that version held as defaults. */
+const DAAD_PLUS_ONLY = ["generator", "table5", "realLabel"];
+const DAAD_ONLY = [
+  "division",
+  "recLoss",
+  "temperature",
+  "renorm",
+  "memInit",
+  "memUpdate",
+  "shrink",
+  "compactness",
+  "eq1",
+];
+const UNUSED: Record<string, string[]> = {
+  ae: [...DAAD_PLUS_ONLY, "mnadVariant"],
+  "ae-skip": [...DAAD_PLUS_ONLY, "mnadVariant"],
+  memae: [...DAAD_PLUS_ONLY, "mnadVariant"],
+  daad: [...DAAD_PLUS_ONLY, "mnadVariant"],
+  "daad-plus": ["mnadVariant"],
+  mnad: [...DAAD_ONLY, ...DAAD_PLUS_ONLY],
+  "mnad-pred": [...DAAD_ONLY, ...DAAD_PLUS_ONLY],
+};
+
+async function fixture(name: string): Promise<{ saved: RunRecord; dir: string }> {
+  const saved = JSON.parse(await Deno.readTextFile(new URL(`${name}.json`, FIXTURES)));
+  const dir = await Deno.makeTempDir({ prefix: "record-" });
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(saved));
+  return { saved, dir };
+}
+
+for (const name of Object.keys(UNUSED)) {
+  Deno.test(`readRunRecord() loads the ${name} run saved before model families, with its model configuration`, async () => {
+    const { saved, dir } = await fixture(name);
+    const record = await readRunRecord(dir);
+    // The run settings: every one the model read, with the value it had.
+    const flags = runConfigFlags(record.config);
+    for (const [key, value] of Object.entries(saved.config)) {
+      if (UNUSED[name].includes(key)) {
+        assertEquals(key in flags, false, `${key} is not a setting of ${saved.config.model}`);
+        continue;
+      }
+      assertEquals(flags[key], value, key);
+    }
+    // The model configuration the model was built with. The DAAD family and DAAD+ recorded
+    // it as built; MNAD recorded a cosine schedule of 0 steps while its model annealed over
+    // the run: epochs x floor(n_train / batch) = 1 x floor(8 / 4) = 2 steps.
+    const expected = name.startsWith("mnad")
+      ? { ...saved.model_config, cosineSteps: 2 }
+      : saved.model_config;
+    assertEquals(
+      Number(saved.config.epochs) * Math.floor(saved.n_train / Number(saved.config.batch)),
+      2,
+    );
+    assertEquals(record.model_config, expected);
+    // ... and the model is rebuilt from it.
+    const model = rebuildModel(record.config, record.model_config);
+    assertEquals((model as unknown as { config: unknown }).config, expected);
+    model.dispose();
+    // A record written now keeps every field the old one had, the unused ones aside.
+    const now = runConfigFlags(resolveRunConfig(flags));
+    const kept = Object.keys(saved.config).filter((k) => !UNUSED[name].includes(k));
+    assertEquals(kept.filter((k) => !(k in now)), []);
+    await Deno.remove(dir, { recursive: true });
+  });
+}
+
+Deno.test("readRunRecord() reads an MNAD run recorded before --mnad-variant as the paper's", async () => {
+  const { saved, dir } = await fixture("mnad");
+  delete saved.config.mnadVariant;
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(saved));
+  const record = await readRunRecord(dir);
+  assertEquals(record.config.settings.mnadVariant, "paper");
+  assertEquals(record.model_config.variant, "paper");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("readRunRecord() keeps the model configuration of a current record as written", async () => {
+  const { saved, dir } = await fixture("mnad");
+  // A current record is believed: whatever its model was built with is what it says.
+  const current = {
+    ...saved,
+    record_version: RECORD_VERSION,
+    model_config: { ...saved.model_config, cosineSteps: 7 },
+  };
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(current));
+  assertEquals((await readRunRecord(dir)).model_config.cosineSteps, 7);
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    JSON.stringify({ ...saved, config: { model: "gan" } }),
+  );
+  await assertRejects(
+    () => readRunRecord(dir),
+    RunDirError,
+    "config.json holds a configuration this kit cannot run: --model expects",
+  );
+  await Deno.remove(dir, { recursive: true });
+});
