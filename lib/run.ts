@@ -4,6 +4,7 @@
  * them directly.
  * @module
  */
+import { tuneNewShapes } from "./kernels/webgpu/autotune.ts";
 import { pathExists } from "./util/fs.ts";
 import type { BackendInfo } from "./backend.ts";
 import type { RunConfig, RunFlags } from "./config.ts";
@@ -247,6 +248,7 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       signal: options.signal,
       onInterrupt: options.onInterrupt,
       faults: options.faults,
+      betweenSteps: tuneNewShapes,
       onEpochEnd: gan == null ? undefined : async (stats) => {
         const e = gan.epochEnd(stats);
         if (e == null) return;

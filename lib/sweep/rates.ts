@@ -24,6 +24,7 @@ import { ConfigError } from "../util/errors.ts";
 import { configureModel, createModel } from "../families/registry.ts";
 import { resolveRunConfig, runConfigFlags } from "../families/resolve.ts";
 import { evaluateModel, type RunMetrics } from "../eval/evaluate_model.ts";
+import { tuneNewShapes } from "../kernels/webgpu/autotune.ts";
 import { type ProgressSink, silentProgress } from "../train/progress.ts";
 import { type EpochStats, train } from "../train/trainer.ts";
 import { scoreSet } from "../eval/score_set.ts";
@@ -174,6 +175,7 @@ export async function sweepSettings(
         seed: config.seed,
         augment: config.augment,
         progress,
+        betweenSteps: tuneNewShapes,
       });
       const metrics = await evaluateModel(model, { data, config, backend, training, progress });
       const scored = await scoreSet(model, shown, {
