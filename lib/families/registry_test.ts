@@ -2,7 +2,7 @@ import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { useBackend } from "../../tests/tf_helpers.ts";
 import { ConfigError } from "../util/errors.ts";
 import { DaadModel } from "../models/daad/kit_model.ts";
-import { MnadModel } from "../models/mnad/kit_model.ts";
+import type { MnadModel } from "../models/mnad/kit_model.ts";
 import { daadFamily } from "./daad.ts";
 import { defineFamily } from "./family.ts";
 import {
