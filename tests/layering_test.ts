@@ -171,7 +171,7 @@ const LAYERS: string[][] = [
     "lib/util/",
     "lib/metrics/",
     "lib/kernels/",
-    "lib/_wasm_memory.ts",
+    "lib/_wasm_heap.ts",
     "lib/_wasm_threads.ts",
     "lib/_wasm_pthread_worker.mjs",
   ],
