@@ -8,7 +8,9 @@ import { assertEquals, assertRejects } from "../tests/assert.ts";
 import { useBackend } from "../tests/tf_helpers.ts";
 import { rebuildModel } from "./families/registry.ts";
 import { resolveRunConfig, runConfigFlags } from "./families/resolve.ts";
-import { readRunRecord, RECORD_VERSION, type RunRecord } from "./run.ts";
+import type { BackendInfo } from "./backend.ts";
+import { stripesDataset } from "./data/stripes.ts";
+import { loadRunModel, readRunRecord, RECORD_VERSION, type RunRecord, trainRun } from "./run.ts";
 import { RunDirError } from "./train/run_dir.ts";
 
 await useBackend("cpu");
@@ -112,3 +114,37 @@ Deno.test("readRunRecord() keeps the model configuration of a current record as 
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("trainRun() records the model configuration it built and resumes from it, following --epochs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "run-" });
+  const backend: BackendInfo = { name: "cpu", device: "test", reason: "test" };
+  const data = stripesDataset({ size: 16, nTrain: 8, nTest: 4, seed: 0 });
+  const flags = {
+    model: "mnad",
+    data: "stripes",
+    size: 16,
+    width: 2,
+    memory: 3,
+    batch: 4,
+    backend: "cpu",
+    out: `${dir}/run`,
+  } as const;
+  await trainRun(resolveRunConfig({ ...flags, epochs: 1 }), { backend, data });
+  const first = JSON.parse(await Deno.readTextFile(`${dir}/run/config.json`));
+  assertEquals([first.record_version, first.family], [RECORD_VERSION, "mnad"]);
+  // The cosine schedule the model was built with: 1 epoch x floor(8 / 4) steps.
+  assertEquals(first.model_config.cosineSteps, 2);
+  assertEquals((await loadRunModelConfig(`${dir}/run`)).cosineSteps, 2);
+  // Resumed for a second epoch, the schedule spans the run's new length, and the record says so.
+  await trainRun(resolveRunConfig({ ...flags, epochs: 2, resume: true }), { backend, data });
+  const second = JSON.parse(await Deno.readTextFile(`${dir}/run/config.json`));
+  assertEquals([second.config.epochs, second.model_config.cosineSteps], [2, 4]);
+  assertEquals(second.created, first.created);
+  await Deno.remove(dir, { recursive: true });
+});
+
+async function loadRunModelConfig(path: string): Promise<Record<string, unknown>> {
+  const { model, modelConfig } = await loadRunModel(path);
+  model.dispose();
+  return modelConfig;
+}

@@ -74,6 +74,9 @@ Deno.test("a family registered from outside lib/ trains, evaluates, predicts and
   assert(resumed.err.includes("resuming from epoch 1"), resumed.err);
   const after = JSON.parse(await Deno.readTextFile(`${run}/metrics.json`));
   assertEquals(after.epochs, 2);
+  // The record follows the run it now describes; the model configuration is the one it had.
+  const resumedRecord = JSON.parse(await Deno.readTextFile(`${run}/config.json`));
+  assertEquals([resumedRecord.config.epochs, resumedRecord.model_config], [2, record.model_config]);
   const log = (await Deno.readTextFile(`${run}/log.jsonl`)).trim().split("\n").map((l) =>
     JSON.parse(l)
   );
