@@ -92,11 +92,16 @@ export function validateRunConfig(c: RunConfig): void {
 /**
  * Resolves a run configuration: defaults, then the dataset preset, then the model
  * family's defaults and the run settings it changes, then the flags given. A flag of
- * another family given a value is refused (null and undefined mean "not given").
+ * another family given a value is refused (null and undefined mean "not given"). A
+ * `RunConfig` is taken as flags too: `resolveRunConfig({ ...config, epochs: 3 })`.
  */
 export function resolveRunConfig(flags: RunFlags = {}): RunConfig {
+  // A resolved configuration given as flags (`{ ...config, epochs: 3 }`): its family's
+  // settings are flags too, and a flag given beside them wins.
+  const { settings: nested, ...rest } = flags;
+  const flat = nested != null && typeof nested === "object" ? { ...nested, ...rest } : flags;
   const given: RunFlags = Object.fromEntries(
-    Object.entries(flags).filter(([, v]) => v !== undefined),
+    Object.entries(flat).filter(([, v]) => v !== undefined),
   );
   const data = (given.data ?? DEFAULT_RUN_SETTINGS.data) as DataName;
   const model = given.model ?? DEFAULT_RUN_SETTINGS.model;

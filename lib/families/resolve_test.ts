@@ -347,6 +347,12 @@ Deno.test("runConfigFromSaved() reads configurations recorded by earlier version
 
 Deno.test("withSettings() changes a family's settings and checks them", () => {
   const c = daad({ data: "mnist" });
+  // A resolved configuration spread into flags resolves again, a flag beside it winning.
+  assertEquals(resolveRunConfig({ ...c, epochs: 3, memory: 9 }), {
+    ...c,
+    epochs: 3,
+    settings: { ...c.settings, memory: 9 },
+  });
   assertEquals(withSettings(c, { memory: 7 }).settings.memory, 7);
   assertEquals(c.settings.memory, 100);
   assertThrows(() => withSettings(c, { memory: 0 }), ConfigError, "--memory expects");
