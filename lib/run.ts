@@ -112,13 +112,18 @@ export function identityOf(c: RunConfig): RunFlags {
   return rest;
 }
 
-/** JSON with object keys sorted: equal for equal settings whatever their order. */
+/**
+ * JSON with object keys sorted and null entries left out: equal for equal settings
+ * whatever their order, and whether a setting at its default is absent or null.
+ */
 function canonical(value: unknown): string {
   return JSON.stringify(
     value,
     (_, v) =>
       v != null && typeof v === "object" && !Array.isArray(v)
-        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+        ? Object.fromEntries(
+          Object.entries(v).filter(([, x]) => x !== null).sort(([a], [b]) => (a < b ? -1 : 1)),
+        )
         : v,
   );
 }
@@ -211,21 +216,13 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       n_test: data.test.n,
       backend: saved?.backend ?? options.backend.name,
     };
-    if (saved == null) {
-      await dir.writeJson("config.json", record);
-    } else if (
+    if (saved == null) await dir.writeJson("config.json", record);
+    // Resumed for another number of epochs (or recorded by an earlier version), the record
+    // follows the run it now describes, once the checkpoint is known to be this run's.
+    const updateRecord = saved != null && (
       saved.record_version !== RECORD_VERSION || saved.config.epochs !== config.epochs ||
       canonical(saved.model_config) !== canonical(modelConfig)
-    ) {
-      // Resumed for another number of epochs (or recorded by an earlier version): the
-      // record follows the run it now describes.
-      await dir.writeJson("config.json", record);
-      if (saved.config.epochs !== config.epochs) {
-        progress.line(
-          `--epochs ${config.epochs} (was ${saved.config.epochs}): config.json updated`,
-        );
-      }
-    }
+    );
     progress.line(
       `run ${path}: ${config.model} on ${data.protocol}; ${data.train.n} train / ${data.test.n} test images, ` +
         `${model.params.numParams().toLocaleString("en")} parameters`,
@@ -242,8 +239,16 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       runDir: dir,
       resume: saved != null,
       meta: { config: identityOf(config) },
-      checkResume: (meta) =>
-        checkSameIdentity(meta.config as Record<string, unknown> | undefined, config),
+      checkResume: async (meta) => {
+        checkSameIdentity(meta.config as Record<string, unknown> | undefined, config);
+        if (!updateRecord) return;
+        await dir.writeJson("config.json", record);
+        if (saved!.config.epochs !== config.epochs) {
+          progress.line(
+            `--epochs ${config.epochs} (was ${saved!.config.epochs}): config.json updated`,
+          );
+        }
+      },
       progress,
       signal: options.signal,
       onInterrupt: options.onInterrupt,

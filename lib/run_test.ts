@@ -11,7 +11,9 @@ import { resolveRunConfig, runConfigFlags } from "./families/resolve.ts";
 import type { BackendInfo } from "./backend.ts";
 import { stripesDataset } from "./data/stripes.ts";
 import { loadRunModel, readRunRecord, RECORD_VERSION, type RunRecord, trainRun } from "./run.ts";
+import { readCheckpoint, writeCheckpoint } from "./train/checkpoint.ts";
 import { RunDirError } from "./train/run_dir.ts";
+import { ResumeError } from "./train/errors.ts";
 
 await useBackend("cpu");
 
@@ -140,6 +142,24 @@ Deno.test("trainRun() records the model configuration it built and resumes from 
   const second = JSON.parse(await Deno.readTextFile(`${dir}/run/config.json`));
   assertEquals([second.config.epochs, second.model_config.cosineSteps], [2, 4]);
   assertEquals(second.created, first.created);
+  // A checkpoint of an earlier version recorded every model's settings beside the run's
+  // (unused ones as defaults): it still resumes; one of another run does not.
+  const path = `${dir}/run/checkpoint.ckpt`;
+  const ckpt = await readCheckpoint(path);
+  const saved = ckpt.meta.config as Record<string, unknown>;
+  const old = { ...saved, division: [4, 4, 1], recLoss: "mse", generator: null, eq1: false };
+  await writeCheckpoint(path, { ...ckpt, meta: { ...ckpt.meta, config: old } });
+  await trainRun(resolveRunConfig({ ...flags, epochs: 3, resume: true }), { backend, data });
+  const other = { ...saved, width: 4 };
+  await writeCheckpoint(path, { ...ckpt, meta: { ...ckpt.meta, config: other } });
+  await assertRejects(
+    () => trainRun(resolveRunConfig({ ...flags, epochs: 4, resume: true }), { backend, data }),
+    ResumeError,
+    "another configuration",
+  );
+  // ... and leaves the record as it was.
+  const third = JSON.parse(await Deno.readTextFile(`${dir}/run/config.json`));
+  assertEquals([third.config.epochs, third.model_config.cosineSteps], [3, 6]);
   await Deno.remove(dir, { recursive: true });
 });
 

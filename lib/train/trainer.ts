@@ -88,7 +88,7 @@ export interface TrainOptions {
    * {@linkcode ResumeError} when it belongs to another run. Default: its `config` must
    * equal `meta.config` (as JSON).
    */
-  checkResume?: (saved: Record<string, unknown>) => void;
+  checkResume?: (saved: Record<string, unknown>) => void | Promise<void>;
   progress?: ProgressSink;
   /** Called after every epoch (notebook plots, evaluation); may be async. */
   onEpochEnd?: (stats: EpochStats) => void | Promise<void>;
@@ -232,7 +232,7 @@ async function startPosition(loop: Loop): Promise<{ position: Position; history:
   const runDir = options.runDir;
   if (runDir == null) throw new ResumeError("resuming needs a run folder");
   const ckpt = await readCheckpoint(runDir.checkpointPath);
-  if (options.checkResume != null) options.checkResume(ckpt.meta);
+  if (options.checkResume != null) await options.checkResume(ckpt.meta);
   else checkSameRun(ckpt.meta, meta);
   const restored = restoreTrainingState(model, ckpt);
   const pos = restored.position;
