@@ -23,7 +23,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { guardWasmHeap } from "./_wasm_memory.ts";
+import { guardWasmHeap } from "./_wasm_heap.ts";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerKitKernels } from "./kernels/register.ts";
 import { prepareWasmThreads, wasmThreadCount } from "./_wasm_threads.ts";

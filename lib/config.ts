@@ -1,26 +1,136 @@
 /**
- * The configuration of a run, as `deno task train` takes it: a preset per dataset,
- * overridden by any flag given (DESIGN's command-line contract).
+ * The settings every run has, whatever its model: the data set and its preset, the input
+ * size, the training length, the seed, the run folder. A model's own settings (memory
+ * size, division, DAAD+'s generator, MNAD's variant...) belong to its family
+ * (`lib/families/`), which keeps them in {@linkcode RunConfig.settings}; the registry
+ * (`lib/families/registry.ts`) resolves the flags of a run into a `RunConfig`.
+ *
+ * Also here, because every layer above shares them: {@linkcode FlagSpec}, how one flag
+ * is typed, checked and explained, and {@linkcode checkFlagValue}, its check on a value
+ * given in code rather than on the command line.
  *
  * @example
  * ```ts
- * import { resolveRunConfig } from "./config.ts";
- * const c = resolveRunConfig({ data: "mvtec", category: "bottle" });
- * console.log(c.size, c.width, c.memory, c.division); // 256 64 500 [8, 8, 1]
+ * import { PRESETS, RUN_FLAGS } from "./config.ts";
+ * console.log(PRESETS.mvtec.size, PRESETS.mnist.batch); // 256 32
+ * console.log(RUN_FLAGS.epochs.help); // Training epochs (paper: 1000 on MVTec AD).
  * ```
  * @module
  */
-import type { BackendRequest } from "./backend.ts";
+import { BACKEND_REQUESTS, type BackendRequest } from "./backend.ts";
 import type { Augment } from "./data/image_set.ts";
-import type { Division, MemoryInit, MemoryUpdate } from "./memory/block_memory.ts";
-import { DAAD_VARIANTS, type DaadVariant } from "./models/daad/config.ts";
-import { TABLE5_ROWS, type Table5Row } from "./models/daad_plus/config.ts";
-import { DEFAULT_MNAD_VARIANT, MNAD_VARIANTS, type MnadVariant } from "./models/mnad/config.ts";
 import { ConfigError } from "./util/errors.ts";
 
-/** Every model `--model` accepts. */
-export const MODEL_NAMES = ["ae", "ae-skip", "memae", "daad", "daad-plus", "mnad"] as const;
-export type ModelName = typeof MODEL_NAMES[number];
+/** How one flag is parsed, checked and explained (`deno task train --help`). */
+export type FlagSpec =
+  & (
+    | { type: "int"; min?: number; help: string }
+    | { type: "float"; min?: number; exclusiveMin?: boolean; help: string }
+    | { type: "string"; help: string }
+    | { type: "bool"; help: string }
+    | { type: "enum"; choices: readonly string[]; help: string }
+    | {
+      type: "ints";
+      count: number;
+      /** The values' names in messages, e.g. `RH,RW,RC`. */
+      names?: string;
+      help: string;
+    }
+    | { type: "int-or-all"; min?: number; max?: number; help: string }
+  )
+  & {
+    /**
+     * What to say when a model whose family lacks the flag is given it:
+     * `--<flag> <what>; --model <name> has <lacks>` (default: the family that has it,
+     * and "none").
+     */
+    foreign?: { what: string; lacks?: string };
+  };
+
+/** `max-test` -> `maxTest`: the key of a flag in flags objects, `RunConfig` and config.json. */
+export function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** A {@linkcode ConfigError} in flag words: `--<name> expects <want>, got <value>`. */
+export function flagError(name: string, value: unknown, want: string): ConfigError {
+  const shown = Array.isArray(value) ? JSON.stringify(value.join(",")) : JSON.stringify(value);
+  return new ConfigError(`--${name} expects ${want}, got ${shown}`);
+}
+
+const COUNT_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight"];
+
+/** What a value of `spec` must be, in words ("a positive integer", "mse|l2"). */
+export function describeFlagValue(spec: FlagSpec): string {
+  switch (spec.type) {
+    case "int":
+      return spec.min === 1
+        ? "a positive integer"
+        : spec.min != null
+        ? `an integer >= ${spec.min}`
+        : "an integer";
+    case "float":
+      return spec.min == null
+        ? "a number"
+        : spec.min === 0 && spec.exclusiveMin
+        ? "a positive number"
+        : `a number ${spec.exclusiveMin ? ">" : ">="} ${spec.min}`;
+    case "string":
+      return "a value";
+    case "bool":
+      return "true or false";
+    case "enum":
+      return spec.choices.join("|");
+    case "ints":
+      return `${COUNT_WORDS[spec.count] ?? spec.count} positive integers${
+        spec.names ? ` ${spec.names}` : ""
+      }`;
+    case "int-or-all":
+      return `${spec.min ?? ""}..${spec.max ?? ""} or 'all'`;
+  }
+}
+
+/**
+ * Checks a value given in code (not parsed from the command line) against its flag's
+ * spec; null and undefined pass (they mean "the default"). Throws
+ * {@linkcode ConfigError} naming the flag and the value.
+ *
+ * @example
+ * ```ts
+ * import { checkFlagValue } from "./config.ts";
+ * checkFlagValue("memory", { type: "int", min: 1, help: "" }, 10); // fine
+ * // checkFlagValue("memory", { type: "int", min: 1, help: "" }, 0) throws
+ * // "--memory expects a positive integer, got 0"
+ * ```
+ */
+export function checkFlagValue(name: string, spec: FlagSpec, value: unknown): void {
+  if (value == null) return;
+  const ok = (() => {
+    switch (spec.type) {
+      case "int":
+        return Number.isInteger(value) && (spec.min == null || (value as number) >= spec.min);
+      case "float": {
+        if (typeof value !== "number" || !Number.isFinite(value)) return false;
+        if (spec.min == null) return true;
+        return spec.exclusiveMin ? value > spec.min : value >= spec.min;
+      }
+      case "string":
+        return typeof value === "string" && value !== "";
+      case "bool":
+        return typeof value === "boolean";
+      case "enum":
+        return spec.choices.includes(value as string);
+      case "ints":
+        return Array.isArray(value) && value.length === spec.count &&
+          value.every((v) => Number.isInteger(v) && v >= 1);
+      case "int-or-all":
+        return value === "all" ||
+          (Number.isInteger(value) && (spec.min == null || (value as number) >= spec.min) &&
+            (spec.max == null || (value as number) <= spec.max));
+    }
+  })();
+  if (!ok) throw flagError(name, value, describeFlagValue(spec));
+}
 
 /** Every dataset `--data` accepts. */
 export const DATA_NAMES = [
@@ -34,9 +144,13 @@ export const DATA_NAMES = [
 ] as const;
 export type DataName = typeof DATA_NAMES[number];
 
-/** A fully resolved run configuration (what config.json records). */
-export interface RunConfig {
-  model: ModelName;
+/** A model family's settings (its flags' values, by camelCase key). */
+export type FamilySettings = Record<string, unknown>;
+
+/** The settings every run has, whatever its model (config.json's `config`, less the family's). */
+export interface RunSettings {
+  /** The model (`--model`), one of the registry's names. */
+  model: string;
   data: DataName;
   /** Dataset root folder (MVTec AD, CIFAR-10 batches, video frames); null for bundled data. */
   root: string | null;
@@ -48,16 +162,6 @@ export interface RunConfig {
   size: number;
   /** Base channel width (64 = supplement Table 2). */
   width: number;
-  /** Memory items N per bank. */
-  memory: number;
-  /** Division rates (rh, rw, rc); null = the model's default (pixel-wise for memae). */
-  division: Division | null;
-  /**
-   * Spatial division rates per memory scale (2x, 4x, 8x, 16x), replacing the division's
-   * rh and rw there (DAAD and DAAD+ only; the paper uses one set at every scale).
-   * Absent or null = the division everywhere.
-   */
-  scaleRates?: number[] | null;
   epochs: number;
   batch: number;
   lr: number;
@@ -72,32 +176,11 @@ export interface RunConfig {
   maxTest: number | null;
   /** Train on at most this many images (null = all); for quick checks. */
   maxTrain: number | null;
-  /** MNAD task on video: frame reconstruction or future-frame prediction (null = model default). */
+  /**
+   * Video samples: single frames to reconstruct, or clips whose last frame is predicted
+   * (only models whose family predicts take `pred`); null = reconstruction.
+   */
   task: "recon" | "pred" | null;
-  /** DAAD+'s generator (Table 5: ae, memae or daad); null = daad. */
-  generator: DaadVariant | null;
-  /** DAAD+'s loss and score terms as a row of Table 5; null = all on (adv+ali+L+R). */
-  table5: Table5Row | null;
-  /** DAAD+'s target for real images in D's loss (1 = eq. 5); null = 1. */
-  realLabel: number | null;
-  /** DAAD family's reconstruction loss: mean squared error or eq. 4's per-image L2 norm. */
-  recLoss: "mse" | "l2";
-  /** Addressing softmax temperature τ (1 = eq. 1 as printed); null = the model's default. */
-  temperature: number | null;
-  /** Renormalise the weights after the 1/N drop; null = the model's default. */
-  renorm: boolean | null;
-  /** How memory items start (random or from the first batch's queries); null = default. */
-  memInit: MemoryInit | null;
-  /** How memory items learn (gradient or running means of their queries); null = default. */
-  memUpdate: MemoryUpdate | null;
-  /** MemAE's shrink threshold λ; null = 1/N (MemAE recommends 1/N to 3/N). */
-  shrink: number | null;
-  /** Weight of the memory compactness loss; null = the model's default. */
-  compactness: number | null;
-  /** Eq. 1 as printed (τ = 1, random items, no renormalisation), whatever the defaults. */
-  eq1: boolean;
-  /** MNAD as the paper writes it or as the official code runs it; null for other models. */
-  mnadVariant: MnadVariant | null;
   /** `--data folder`: the normal images (they train; a share tests without normalTestDir). */
   normalDir?: string | null;
   /** `--data folder`: anomalous test images (sub-folders name defect types). */
@@ -110,8 +193,24 @@ export interface RunConfig {
   testSplit?: number | null;
 }
 
+/**
+ * A fully resolved run configuration: the settings every run has, and the settings of
+ * the model's family in one typed field. config.json records it flat, as the flags it
+ * came from (see `runConfigFlags` in `lib/families/resolve.ts`).
+ */
+export interface RunConfig<S extends FamilySettings = FamilySettings> extends RunSettings {
+  /** The model family's settings, typed by the family (e.g. `DaadSettings`). */
+  settings: S;
+}
+
+/**
+ * The flags of a run as given in code or on the command line (camelCase keys): any of
+ * the settings every run has, and any family's settings by their flag's key.
+ */
+export type RunFlags = Partial<RunSettings> & Record<string, unknown>;
+
 /** The values used when neither a preset nor a flag sets them. */
-export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze({
+export const DEFAULT_RUN_SETTINGS: Readonly<RunSettings> = Object.freeze({
   model: "daad",
   data: "mnist",
   root: null,
@@ -119,8 +218,6 @@ export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze({
   normal: null,
   size: 256,
   width: 64,
-  memory: 500,
-  division: [8, 8, 1] as Division,
   epochs: 1000,
   batch: 8,
   lr: 1e-4,
@@ -132,253 +229,134 @@ export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze({
   maxTest: null,
   maxTrain: null,
   task: null,
-  generator: null,
-  table5: null,
-  realLabel: null,
-  recLoss: "mse",
-  temperature: null,
-  renorm: null,
-  memInit: null,
-  memUpdate: null,
-  shrink: null,
-  compactness: null,
-  eq1: false,
-  mnadVariant: null,
-} as RunConfig);
+} as RunSettings);
 
 /** The paper's setting for MVTec AD (§4.1, supplement Table 2). */
-const MVTEC_PRESET: Readonly<Partial<RunConfig>> = Object.freeze({
+const MVTEC_PRESET: Readonly<Partial<RunSettings>> = Object.freeze({
   size: 256,
   width: 64,
-  memory: 500,
-  division: [8, 8, 1] as Division,
   batch: 8,
   epochs: 1000,
   lr: 1e-4,
   augment: "flip" as Augment,
-  recLoss: "l2" as const,
 });
 
 /**
- * Presets per dataset. `mvtec` is the paper's setting (§4.1, supplement Table 2);
- * `video` the supplement's video setting; the others are small presets that train in
- * minutes on a CPU (their settings are the kit's, not the paper's).
+ * Presets per dataset, for the settings every run has; a family adds its own per
+ * dataset (the DAAD family's memory size and division, `lib/families/daad.ts`). `mvtec`
+ * is the paper's setting (§4.1, supplement Table 2); `video` the supplement's video
+ * setting; the others are small presets that train in minutes on a CPU (their settings
+ * are the kit's, not the paper's).
  */
-export const PRESETS: Readonly<Record<DataName, Partial<RunConfig>>> = Object.freeze({
-  // Eq. 4 as printed, ‖x − x̂‖₂ per image (measured better than the mean square on the
-  // synthetic MVTec-layout set: DAAD's mean image AUROC 0.887 against 0.829).
+export const PRESETS: Readonly<Record<DataName, Partial<RunSettings>>> = Object.freeze({
   mvtec: MVTEC_PRESET,
   // One-class MNIST on protocol 2 (about 6,000 training digits): digits padded to 32x32;
   // flips would turn some digits into others. 8 epochs are about 47,000 training images:
   // about 17 minutes with the test set at the 47.5 img/s the quick default measured on
   // one wasm thread (extrapolated, not timed).
-  mnist: {
-    normal: 0,
-    size: 32,
-    width: 16,
-    memory: 100,
-    division: [2, 2, 1],
-    batch: 32,
-    epochs: 8,
-    lr: 1e-3,
-    augment: "none",
-  },
-  cifar10: {
-    normal: 0,
-    size: 32,
-    width: 16,
-    memory: 100,
-    division: [2, 2, 1],
-    batch: 32,
-    epochs: 30,
-    lr: 1e-3,
-    augment: "flip",
-  },
-  stripes: {
-    size: 64,
-    width: 8,
-    memory: 50,
-    division: [4, 4, 1],
-    batch: 16,
-    epochs: 20,
-    lr: 1e-3,
-    augment: "none",
-  },
+  mnist: { normal: 0, size: 32, width: 16, batch: 32, epochs: 8, lr: 1e-3, augment: "none" },
+  cifar10: { normal: 0, size: 32, width: 16, batch: 32, epochs: 30, lr: 1e-3, augment: "flip" },
+  stripes: { size: 64, width: 8, batch: 16, epochs: 20, lr: 1e-3, augment: "none" },
   // VisA and your own image folders: MVTec AD's settings (the paper's).
   visa: MVTEC_PRESET,
   folder: MVTEC_PRESET,
-  // Supplement, "Experiments on Video Datasets": r = 16, N = 2000, lr 2e-4, batch 4, 60 epochs.
-  video: {
-    size: 256,
-    width: 64,
-    memory: 2000,
-    division: [16, 16, 1],
-    batch: 4,
-    epochs: 60,
-    lr: 2e-4,
-    augment: "none",
-  },
+  // Supplement, "Experiments on Video Datasets": lr 2e-4, batch 4, 60 epochs.
+  video: { size: 256, width: 64, batch: 4, epochs: 60, lr: 2e-4, augment: "none" },
 });
 
 /**
  * `deno task train` with no arguments: the `mnist` preset (DAAD, digit 0, protocol 2)
  * with fewer epochs, so that a first run ends in a few minutes on a laptop's CPU.
  */
-export const QUICK_DEFAULT_FLAGS: Readonly<Partial<RunConfig>> = Object.freeze({ epochs: 2 });
+export const QUICK_DEFAULT_FLAGS: Readonly<Partial<RunSettings>> = Object.freeze({ epochs: 2 });
 
 /**
  * `--data video` without `--root` trains on the kit's synthetic moving-shapes video
- * (data/video, written on first use): a small preset that runs on a CPU. The division
- * 4,4,1 at 64x64 keeps the supplement's block size (16,16,1 at 256x256).
+ * (data/video, written on first use): a small preset that runs on a CPU.
  */
-export const SYNTHETIC_VIDEO_PRESET: Readonly<Partial<RunConfig>> = Object.freeze({
+export const SYNTHETIC_VIDEO_PRESET: Readonly<Partial<RunSettings>> = Object.freeze({
   size: 64,
   width: 8,
-  memory: 50,
-  division: [4, 4, 1] as Division,
   batch: 4,
   epochs: 8,
   lr: 1e-3,
 });
 
-/** Settings a model changes relative to the dataset preset (before explicit flags). */
-export const MODEL_OVERRIDES: Readonly<Record<ModelName, Partial<RunConfig>>> = Object.freeze({
-  ae: {},
-  "ae-skip": {},
-  // MemAE*: pixel-wise memory at the 16x scale (paper §4.3).
-  memae: { division: null },
-  daad: {},
-  "daad-plus": {},
-  // MNAD §4.1: M = 10 items; the learning rate depends on the task (see resolveRunConfig).
-  mnad: { memory: 10, augment: "none" },
-});
+/**
+ * The flags of the settings every run has (all but `--model`, whose choices the
+ * registry knows), by flag name; `RunSettings`' keys are their camelCase.
+ */
+export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze(
+  {
+    data: { type: "enum", choices: DATA_NAMES, help: "Dataset; sets the preset (default mnist)." },
+    root: {
+      type: "string",
+      help:
+        "Dataset root folder (MVTec AD, VisA, CIFAR-10 batches, video frames, MNIST-style IDX files).",
+    },
+    category: { type: "string", help: "MVTec AD category or VisA object, or 'all'." },
+    normal: {
+      type: "int-or-all",
+      min: 0,
+      max: 9,
+      help: "Normal class for one-class MNIST/CIFAR-10, or 'all'.",
+    },
+    size: { type: "int", min: 16, help: "Input side in pixels, divisible by 16." },
+    width: { type: "int", min: 1, help: "Base channel width (64 = supplement Table 2)." },
+    epochs: { type: "int", min: 1, help: "Training epochs (paper: 1000 on MVTec AD)." },
+    batch: { type: "int", min: 1, help: "Batch size (paper: 8)." },
+    lr: {
+      type: "float",
+      min: 0,
+      exclusiveMin: true,
+      help: "Adam learning rate (paper: 1e-4; DAAD+ 2e-4).",
+    },
+    backend: {
+      type: "enum",
+      choices: BACKEND_REQUESTS,
+      help: "tfjs backend (default auto).",
+    },
+    seed: { type: "int", min: 0, help: "Seed of weights, split, shuffling and flips (default 0)." },
+    out: { type: "string", help: "Run folder (default runs/<data>-<model>-<time>)." },
+    resume: { type: "bool", help: "Continue the run in --out from its checkpoint." },
+    augment: {
+      type: "enum",
+      choices: ["flip", "none"],
+      help: "Training augmentation (mvtec: flip).",
+    },
+    "max-test": { type: "int", min: 1, help: "Evaluate on at most N test images (quick checks)." },
+    "max-train": { type: "int", min: 1, help: "Train on at most N images (quick checks)." },
+    task: {
+      type: "enum",
+      choices: ["recon", "pred"],
+      help: "Video: frame reconstruction or future-frame prediction (MNAD; default pred there).",
+    },
+    "normal-dir": { type: "string", help: "--data folder: normal images (they train)." },
+    "abnormal-dir": {
+      type: "string",
+      help: "--data folder: anomalous test images (sub-folders name defect types).",
+    },
+    "mask-dir": { type: "string", help: "--data folder: masks of the anomalous images, by name." },
+    "normal-test-dir": {
+      type: "string",
+      help: "--data folder: normal test images (default: hold out --test-split of --normal-dir).",
+    },
+    "test-split": {
+      type: "float",
+      min: 0,
+      exclusiveMin: true,
+      help: "--data folder: share of normal images held out for testing (default 0.2, seeded).",
+    },
+  } satisfies Record<string, FlagSpec>,
+);
 
-/** MNAD §4.1 learning rates, used on real video unless --lr is given. */
-export const MNAD_LR = Object.freeze({ recon: 2e-5, pred: 2e-4 });
+/** The keys of {@linkcode RunSettings} (`model` and every run flag's camelCase). */
+export const RUN_SETTING_KEYS: readonly string[] = Object.freeze([
+  "model",
+  ...Object.keys(RUN_FLAGS).map(camel),
+]);
 
-/** Checks a resolved configuration; throws {@linkcode ConfigError} naming the flag and value. */
-export function validateRunConfig(c: RunConfig): void {
-  const flag = (name: string, value: unknown, want: string) =>
-    new ConfigError(`--${name} expects ${want}, got ${JSON.stringify(value)}`);
-  if (!(MODEL_NAMES as readonly string[]).includes(c.model)) {
-    throw flag("model", c.model, MODEL_NAMES.join("|"));
-  }
-  if (!(DATA_NAMES as readonly string[]).includes(c.data)) {
-    throw flag("data", c.data, DATA_NAMES.join("|"));
-  }
-  const posInt = (name: string, v: number) => {
-    if (!Number.isInteger(v) || v < 1) throw flag(name, v, "a positive integer");
-  };
-  posInt("size", c.size);
-  if (c.size % 16 !== 0) {
-    throw flag("size", c.size, "a multiple of 16 (the encoder pools four times)");
-  }
-  posInt("width", c.width);
-  posInt("memory", c.memory);
-  posInt("epochs", c.epochs);
-  posInt("batch", c.batch);
-  if (!Number.isInteger(c.seed) || c.seed < 0) throw flag("seed", c.seed, "an integer >= 0");
-  if (!(c.lr > 0 && Number.isFinite(c.lr))) throw flag("lr", c.lr, "a positive number");
-  if (c.division != null) {
-    if (c.division.length !== 3 || c.division.some((r) => !Number.isInteger(r) || r < 1)) {
-      throw flag("division", c.division.join(","), "three positive integers RH,RW,RC");
-    }
-  }
-  if (c.scaleRates != null) {
-    if (c.scaleRates.length !== 4 || c.scaleRates.some((r) => !Number.isInteger(r) || r < 1)) {
-      throw flag("scale-rates", c.scaleRates.join(","), "four positive integers R2x,R4x,R8x,R16x");
-    }
-    const generator = c.model === "daad-plus" ? c.generator ?? "daad" : c.model;
-    if (generator !== "daad") {
-      throw new ConfigError(
-        `--scale-rates sets the block memories at the four scales of DAAD (and DAAD+ with its ` +
-          `daad generator); --model ${c.model}${
-            c.model === "daad-plus" ? ` --generator ${generator}` : ""
-          } has no such memories`,
-      );
-    }
-  }
-  if (c.maxTest != null) posInt("max-test", c.maxTest);
-  if (c.maxTrain != null) posInt("max-train", c.maxTrain);
-  if (c.augment !== "flip" && c.augment !== "none") throw flag("augment", c.augment, "flip|none");
-  if (c.task != null && c.task !== "recon" && c.task !== "pred") {
-    throw flag("task", c.task, "recon|pred");
-  }
-  if (c.task === "pred" && c.model !== "mnad") {
-    throw new ConfigError(
-      `--task pred is MNAD's future-frame prediction; --model ${c.model} reconstructs (--task recon)`,
-    );
-  }
-  if (c.task === "pred" && c.data !== "video") {
-    throw new ConfigError(
-      `--task pred predicts video frames; it needs --data video, not --data ${c.data}`,
-    );
-  }
-  if (c.generator != null) {
-    if (c.model !== "daad-plus") {
-      throw new ConfigError(`--generator is DAAD+'s; --model ${c.model} has none`);
-    }
-    if (!(DAAD_VARIANTS as readonly string[]).includes(c.generator)) {
-      throw flag("generator", c.generator, DAAD_VARIANTS.join("|"));
-    }
-  }
-  if (c.table5 != null) {
-    if (c.model !== "daad-plus") {
-      throw new ConfigError(`--table5 selects DAAD+'s terms; --model ${c.model} has none`);
-    }
-    if (!(TABLE5_ROWS as readonly string[]).includes(c.table5)) {
-      throw flag("table5", c.table5, TABLE5_ROWS.join("|"));
-    }
-  }
-  if (c.realLabel != null) {
-    if (c.model !== "daad-plus") {
-      throw new ConfigError(`--real-label is DAAD+'s; --model ${c.model} has no discriminator`);
-    }
-    if (!(c.realLabel > 0.5 && c.realLabel <= 1)) {
-      throw flag("real-label", c.realLabel, "a target in (0.5, 1]");
-    }
-  }
-  if (c.temperature != null && !(c.temperature > 0 && Number.isFinite(c.temperature))) {
-    throw flag("temperature", c.temperature, "a positive number");
-  }
-  if (c.compactness != null && !(c.compactness >= 0 && Number.isFinite(c.compactness))) {
-    throw flag("compactness", c.compactness, "a weight >= 0");
-  }
-  if (c.shrink != null && !(c.shrink >= 0 && c.shrink < 1)) {
-    throw flag("shrink", c.shrink, "a threshold in [0, 1)");
-  }
-  if (c.memInit != null && c.memInit !== "random" && c.memInit !== "queries") {
-    throw flag("mem-init", c.memInit, "random|queries");
-  }
-  if (c.memUpdate != null && c.memUpdate !== "gradient" && c.memUpdate !== "ema") {
-    throw flag("mem-update", c.memUpdate, "gradient|ema");
-  }
-  if (
-    c.eq1 && (c.temperature != null || c.renorm != null || c.memInit != null ||
-      c.compactness != null || c.memUpdate != null)
-  ) {
-    throw new ConfigError(
-      "--eq1 fixes τ = 1, random items learnt by gradient, no renormalisation and no " +
-        "compactness loss; drop --temperature, --renorm, --mem-init, --mem-update and --compactness",
-    );
-  }
-  if (c.mnadVariant != null) {
-    if (c.model !== "mnad") {
-      throw new ConfigError(`--mnad-variant selects MNAD's reading; --model ${c.model} has none`);
-    }
-    if (!(MNAD_VARIANTS as readonly string[]).includes(c.mnadVariant)) {
-      throw flag("mnad-variant", c.mnadVariant, MNAD_VARIANTS.join("|"));
-    }
-  }
-  validateFolderFlags(c);
-  if (c.normal != null && c.normal !== "all") {
-    if (!Number.isInteger(c.normal) || c.normal < 0 || c.normal > 9) {
-      throw flag("normal", c.normal, "a class 0..9 or 'all'");
-    }
-  }
-}
-
-/** The flags of `--data folder` (`RunConfig` field, flag). */
+/** The flags of `--data folder` (`RunSettings` field, flag). */
 export const FOLDER_FLAGS = [
   ["normalDir", "normal-dir"],
   ["abnormalDir", "abnormal-dir"],
@@ -387,7 +365,33 @@ export const FOLDER_FLAGS = [
   ["testSplit", "test-split"],
 ] as const;
 
-function validateFolderFlags(c: RunConfig): void {
+/**
+ * Checks the settings every run has; throws {@linkcode ConfigError} naming the flag and
+ * value. (The registry's `validateRunConfig` adds the model and its family's settings.)
+ */
+export function validateRunSettings(c: RunSettings): void {
+  for (const [flag, spec] of Object.entries(RUN_FLAGS)) {
+    const value = (c as unknown as Record<string, unknown>)[camel(flag)];
+    if (flag === "normal" && value != null && value !== "all") {
+      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 9) {
+        throw flagError("normal", value, "a class 0..9 or 'all'");
+      }
+      continue;
+    }
+    checkFlagValue(flag, spec, value);
+  }
+  if (c.size % 16 !== 0) {
+    throw flagError("size", c.size, "a multiple of 16 (the encoder pools four times)");
+  }
+  if (c.task === "pred" && c.data !== "video") {
+    throw new ConfigError(
+      `--task pred predicts video frames; it needs --data video, not --data ${c.data}`,
+    );
+  }
+  validateFolderFlags(c);
+}
+
+function validateFolderFlags(c: RunSettings): void {
   if (c.data !== "folder") {
     for (const [key, flag] of FOLDER_FLAGS) {
       if (c[key] != null) {
@@ -414,69 +418,4 @@ function validateFolderFlags(c: RunConfig): void {
   if (c.maskDir != null && c.abnormalDir == null) {
     throw new ConfigError("--mask-dir needs --abnormal-dir (masks mark the abnormal images)");
   }
-}
-
-/**
- * Resolves a run configuration: defaults, then the dataset preset, then the model's
- * overrides, then the flags given.
- */
-export function resolveRunConfig(flags: Partial<RunConfig>): RunConfig {
-  const data = flags.data ?? DEFAULT_RUN_CONFIG.data;
-  const model = flags.model ?? DEFAULT_RUN_CONFIG.model;
-  const synthetic = data === "video" && flags.root == null;
-  const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
-  const task = flags.task ?? (model === "mnad" && data === "video" ? "pred" : null);
-  const mnadLr = model === "mnad" && !synthetic ? { lr: MNAD_LR[task ?? "recon"] } : {};
-  // DAAD+ (§4.1): lr 2e-4 with the adversarial losses, on every data set; eq. 4 and 6 as
-  // per-image norms (docs/daad-plus.md: the reading measured); a MemAE* generator is
-  // pixel-wise.
-  const plus = model === "daad-plus"
-    ? {
-      lr: 2e-4,
-      recLoss: "l2" as const,
-      ...(flags.generator === "memae" ? { division: null } : {}),
-    }
-    : {};
-  const config: RunConfig = {
-    ...DEFAULT_RUN_CONFIG,
-    ...(PRESETS[data as DataName] ?? {}),
-    ...(synthetic ? SYNTHETIC_VIDEO_PRESET : {}),
-    ...(MODEL_OVERRIDES[model as ModelName] ?? {}),
-    ...mnadLr,
-    ...plus,
-    task,
-    mnadVariant: model === "mnad" ? DEFAULT_MNAD_VARIANT : null,
-    ...given,
-  } as RunConfig;
-  validateRunConfig(config);
-  return config;
-}
-
-/**
- * Eq. 1 as printed: cosine softmax without temperature, random items, no
- * renormalisation, and the paper's loss (no compactness term).
- */
-export const EQ1_MEMORY: Readonly<MemoryOptions> = Object.freeze({
-  temperature: 1,
-  renormalize: false,
-  memoryInit: "random" as MemoryInit,
-  memoryUpdate: "gradient" as MemoryUpdate,
-  compactnessWeight: 0,
-});
-
-/**
- * The kit's memory defaults for DAAD's block memory, chosen from the ablation in
- * docs/memory.md: eq. 1 as printed, since no sparser variant (temperature, items from
- * queries, renormalisation, compactness) measured a higher image AUROC there. Change one
- * value with `--temperature`, `--renorm`, `--mem-init` or `--compactness`.
- */
-export const KIT_MEMORY_DEFAULTS: Readonly<MemoryOptions> = EQ1_MEMORY;
-
-/** The memory options a run chooses for the DAAD family. */
-export interface MemoryOptions {
-  temperature: number;
-  renormalize: boolean;
-  memoryInit: MemoryInit;
-  memoryUpdate: MemoryUpdate;
-  compactnessWeight: number;
 }

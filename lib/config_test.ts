@@ -1,200 +1,79 @@
 import { assertEquals, assertThrows } from "../tests/assert.ts";
-import { KIT_MEMORY_DEFAULTS, resolveRunConfig } from "./config.ts";
+import {
+  camel,
+  checkFlagValue,
+  DATA_NAMES,
+  DEFAULT_RUN_SETTINGS,
+  describeFlagValue,
+  type FlagSpec,
+  PRESETS,
+  RUN_FLAGS,
+  RUN_SETTING_KEYS,
+  validateRunSettings,
+} from "./config.ts";
 import { ConfigError } from "./util/errors.ts";
-import { daadConfigFor, mnadConfigFor } from "./adapters.ts";
-import { readRunRecord } from "./run.ts";
 
-Deno.test("resolveRunConfig() takes the paper's settings for mvtec (§4.1, supplement Table 2)", () => {
-  const c = resolveRunConfig({ data: "mvtec", category: "bottle" });
-  assertEquals(
-    [c.size, c.width, c.memory, c.division, c.batch, c.epochs, c.lr, c.augment, c.recLoss],
-    [256, 64, 500, [8, 8, 1], 8, 1000, 1e-4, "flip", "l2"],
+Deno.test("checkFlagValue() checks a value given in code as the flag's parser would", () => {
+  const cases: [FlagSpec, unknown, boolean][] = [
+    [{ type: "int", min: 1, help: "" }, 3, true],
+    [{ type: "int", min: 1, help: "" }, 0, false],
+    [{ type: "int", min: 1, help: "" }, 1.5, false],
+    [{ type: "float", min: 0, exclusiveMin: true, help: "" }, 0, false],
+    [{ type: "float", min: 0, help: "" }, 0, true],
+    [{ type: "float", help: "" }, Infinity, false],
+    [{ type: "enum", choices: ["a", "b"], help: "" }, "b", true],
+    [{ type: "enum", choices: ["a", "b"], help: "" }, "c", false],
+    [{ type: "ints", count: 3, help: "" }, [1, 2, 3], true],
+    [{ type: "ints", count: 3, help: "" }, [1, 0, 3], false],
+    [{ type: "ints", count: 3, help: "" }, [1, 2], false],
+    [{ type: "bool", help: "" }, "yes", false],
+    [{ type: "string", help: "" }, "", false],
+    [{ type: "int-or-all", min: 0, max: 9, help: "" }, "all", true],
+    [{ type: "int-or-all", min: 0, max: 9, help: "" }, 10, false],
+    [{ type: "int", min: 1, help: "" }, null, true],
+  ];
+  for (const [spec, value, ok] of cases) {
+    const check = () => checkFlagValue("x", spec, value);
+    if (ok) check();
+    else assertThrows(check, ConfigError, `--x expects ${describeFlagValue(spec)}`);
+  }
+  assertThrows(
+    () => checkFlagValue("division", { type: "ints", count: 3, names: "RH,RW,RC", help: "" }, [8]),
+    ConfigError,
+    '--division expects three positive integers RH,RW,RC, got "8"',
   );
 });
 
-Deno.test("resolveRunConfig() lets any flag override the preset, and memae is pixel-wise", () => {
-  const c = resolveRunConfig({ data: "mvtec", width: 16, epochs: 3 });
-  assertEquals([c.width, c.epochs, c.size], [16, 3, 256]);
-  const m = resolveRunConfig({ data: "mnist", model: "memae" });
-  assertEquals(m.division, null);
-  const d = daadConfigFor(m, 1);
-  // MemAE's λ scales with N (MemAE: λ in [1/N, 3/N]): 1/N.
-  assertEquals([d.addressing, d.entropyWeight, d.shrinkThreshold], ["memae", 0.0002, 1 / m.memory]);
-  assertEquals(daadConfigFor({ ...m, memory: 500 }, 1).shrinkThreshold, 1 / 500);
-  assertEquals(daadConfigFor({ ...m, shrink: 0.006 }, 1).shrinkThreshold, 0.006);
-  assertEquals(resolveRunConfig({ data: "mnist", model: "memae", division: [2, 2, 1] }).division, [
-    2,
-    2,
-    1,
-  ]);
+Deno.test("RUN_FLAGS are the settings every run has, and every data set has a preset", () => {
+  assertEquals(camel("normal-test-dir"), "normalTestDir");
+  for (const key of Object.keys(DEFAULT_RUN_SETTINGS)) {
+    assertEquals(RUN_SETTING_KEYS.includes(key), true, key);
+  }
+  assertEquals(Object.keys(PRESETS).sort(), [...DATA_NAMES].sort());
+  assertEquals(RUN_FLAGS.data.type === "enum" && RUN_FLAGS.data.choices, DATA_NAMES);
 });
 
-Deno.test("resolveRunConfig() with no flags is the quick MNIST default", () => {
-  const c = resolveRunConfig({});
-  assertEquals([c.model, c.data, c.normal, c.size], ["daad", "mnist", 0, 32]);
-});
-
-Deno.test("validateRunConfig() names the flag and the value", () => {
+Deno.test("validateRunSettings() names the flag and the value", () => {
+  const ok = { ...DEFAULT_RUN_SETTINGS, ...PRESETS.mnist };
+  validateRunSettings(ok);
   assertThrows(
-    () => resolveRunConfig({ size: 40 }),
+    () => validateRunSettings({ ...ok, size: 40 }),
     ConfigError,
     "--size expects a multiple of 16",
   );
   assertThrows(
-    () => resolveRunConfig({ memory: 0 }),
-    ConfigError,
-    "--memory expects a positive integer, got 0",
-  );
-  assertThrows(
-    () => resolveRunConfig({ normal: 11 }),
+    () => validateRunSettings({ ...ok, normal: 11 }),
     ConfigError,
     "--normal expects a class 0..9",
   );
-  assertThrows(() => resolveRunConfig({ lr: -1 }), ConfigError, "--lr");
-  assertThrows(() => resolveRunConfig({ division: [8, 0, 1] }), ConfigError, "--division");
-});
-
-Deno.test("resolveRunConfig() takes --scale-rates for DAAD only, and daadConfigFor() passes them", () => {
-  const c = resolveRunConfig({ data: "mnist", scaleRates: [1, 1, 2, 2] });
-  assertEquals(daadConfigFor(c, 1).scaleRates, [1, 1, 2, 2]);
-  assertEquals(daadConfigFor(resolveRunConfig({ data: "mnist" }), 1).scaleRates, undefined);
   assertThrows(
-    () => resolveRunConfig({ scaleRates: [1, 1, 2] }),
+    () => validateRunSettings({ ...ok, epochs: 0 }),
     ConfigError,
-    '--scale-rates expects four positive integers R2x,R4x,R8x,R16x, got "1,1,2"',
-  );
-  for (const model of ["ae", "ae-skip", "memae", "mnad"] as const) {
-    assertThrows(
-      () => resolveRunConfig({ model, scaleRates: [1, 1, 2, 2] }),
-      ConfigError,
-      `--model ${model} has no such memories`,
-    );
-  }
-  assertThrows(
-    () => resolveRunConfig({ model: "daad-plus", generator: "memae", scaleRates: [1, 1, 2, 2] }),
-    ConfigError,
-    "--generator memae",
-  );
-  resolveRunConfig({ model: "daad-plus", scaleRates: [1, 1, 2, 2] });
-});
-
-Deno.test("daadConfigFor() uses the kit's memory defaults, and --eq1 gives eq. 1 as printed", () => {
-  const c = resolveRunConfig({ data: "mnist" });
-  const kit = daadConfigFor(c, 1);
-  assertEquals(
-    [kit.temperature, kit.renormalize, kit.memoryInit],
-    [
-      KIT_MEMORY_DEFAULTS.temperature,
-      KIT_MEMORY_DEFAULTS.renormalize,
-      KIT_MEMORY_DEFAULTS.memoryInit,
-    ],
-  );
-  const printed = daadConfigFor(resolveRunConfig({ data: "mnist", eq1: true }), 1);
-  assertEquals([printed.temperature, printed.renormalize, printed.memoryInit], [
-    1,
-    false,
-    "random",
-  ]);
-  const flags = daadConfigFor(
-    resolveRunConfig({ data: "mnist", temperature: 0.2, renorm: true, memInit: "queries" }),
-    1,
-  );
-  assertEquals([flags.temperature, flags.renormalize, flags.memoryInit], [0.2, true, "queries"]);
-  assertEquals(daadConfigFor({ ...c, compactness: 0.5 }, 1).compactnessWeight, 0.5);
-  assertEquals(printed.compactnessWeight, 0);
-  assertThrows(
-    () => resolveRunConfig({ data: "mnist", eq1: true, temperature: 0.5 }),
-    ConfigError,
-    "--eq1 fixes",
-  );
-  assertThrows(() => resolveRunConfig({ temperature: 0 }), ConfigError, "--temperature expects");
-  assertEquals(printed.memoryUpdate, "gradient");
-  const ema = daadConfigFor(resolveRunConfig({ data: "mnist", memUpdate: "ema" }), 1);
-  assertEquals(ema.memoryUpdate, "ema");
-  assertThrows(
-    () => resolveRunConfig({ data: "mnist", eq1: true, memUpdate: "ema" }),
-    ConfigError,
-    "--mem-update",
-  );
-  assertEquals(resolveRunConfig({ model: "daad-plus", realLabel: 0.9 }).realLabel, 0.9);
-  assertThrows(
-    () => resolveRunConfig({ model: "daad-plus", realLabel: 0.4 }),
-    ConfigError,
-    "--real-label expects",
-  );
-  assertThrows(() => resolveRunConfig({ model: "ae", realLabel: 0.9 }), ConfigError, "DAAD+'s");
-  assertThrows(
-    () => resolveRunConfig({ data: "mnist", memUpdate: "kmeans" as "ema" }),
-    ConfigError,
-    "--mem-update expects",
-  );
-});
-
-Deno.test("resolveRunConfig() records MNAD's variant, and only MNAD takes one", () => {
-  const byDefault = resolveRunConfig({ model: "mnad", data: "video" });
-  assertEquals(byDefault.mnadVariant, "official");
-  const paper = resolveRunConfig({ model: "mnad", data: "video", mnadVariant: "paper" });
-  assertEquals(mnadConfigFor(paper, 5).compactness, "distance");
-  const official = resolveRunConfig({ model: "mnad", data: "video", mnadVariant: "official" });
-  assertEquals(official.mnadVariant, "official");
-  const m = mnadConfigFor(official, 5);
-  assertEquals(
-    [m.variant, m.updateMax, m.compactness, m.featureDistance, m.readGradient, m.itemInit],
-    ["official", "all", "mse", "mse", false, "uniform"],
-  );
-  assertEquals(m.regularError, "channel-squared");
-  // A run recorded before the flag existed has no field: it was trained as the paper reads.
-  const { mnadVariant: _, ...old } = paper;
-  assertEquals(mnadConfigFor(old as typeof paper, 5).variant, "paper");
-  assertEquals(resolveRunConfig({ model: "daad" }).mnadVariant, null);
-  assertThrows(
-    () => resolveRunConfig({ model: "daad", mnadVariant: "official" }),
-    ConfigError,
-    "--mnad-variant selects MNAD's reading; --model daad has none",
+    "--epochs expects a positive integer, got 0",
   );
   assertThrows(
-    () => resolveRunConfig({ model: "mnad", mnadVariant: "code" as "paper" }),
+    () => validateRunSettings({ ...ok, task: "pred" }),
     ConfigError,
-    "--mnad-variant expects paper|official",
-  );
-});
-
-Deno.test("readRunRecord() reads an MNAD run recorded before --mnad-variant as the paper's", async () => {
-  const dir = await Deno.makeTempDir();
-  const { mnadVariant: _, ...config } = resolveRunConfig({ model: "mnad", data: "video" });
-  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ config }));
-  assertEquals((await readRunRecord(dir)).config.mnadVariant, "paper");
-  await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("resolveRunConfig() takes --data folder's flags and refuses them elsewhere", () => {
-  const c = resolveRunConfig({
-    data: "folder",
-    normalDir: "ok",
-    abnormalDir: "bad",
-    testSplit: 0.3,
-  });
-  assertEquals([c.size, c.normalDir, c.abnormalDir, c.testSplit], [256, "ok", "bad", 0.3]);
-  assertEquals(resolveRunConfig({ data: "visa", category: "candle" }).memory, 500);
-  assertThrows(() => resolveRunConfig({ data: "folder" }), ConfigError, "needs --normal-dir");
-  assertThrows(
-    () => resolveRunConfig({ data: "mvtec", maskDir: "m" }),
-    ConfigError,
-    "--mask-dir is for --data folder, not --data mvtec",
-  );
-  assertThrows(
-    () => resolveRunConfig({ data: "folder", normalDir: "ok", testSplit: 1 }),
-    ConfigError,
-    "--test-split expects a share between 0 and 1 (exclusive), got 1",
-  );
-  assertThrows(
-    () => resolveRunConfig({ data: "folder", normalDir: "ok", normalTestDir: "t", testSplit: 0.2 }),
-    ConfigError,
-    "give one of them",
-  );
-  assertThrows(
-    () => resolveRunConfig({ data: "folder", normalDir: "ok", maskDir: "m" }),
-    ConfigError,
-    "--mask-dir needs --abnormal-dir",
+    "--task pred predicts video frames; it needs --data video, not --data mnist",
   );
 });

@@ -1,6 +1,6 @@
 /**
- * The kit's public API: backends, the run configuration and one run end to end, and the
- * layers it is built from (data, models, memory, training, evaluation, metrics, figures,
+ * The kit's public API: backends, the run configuration, the model families and their
+ * registry, one run end to end, and the layers it is built from (data, models, memory, training, evaluation, metrics, figures,
  * sweeps). Each layer is also published on its own subpath (`@daad-kit/kit/models`,
  * `/data`, `/train`, `/eval`, `/metrics`, `/viz`, ...; see deno.json), which is also
  * where the parts this index leaves out live: network layers (`/nn`), the kit's tfjs
@@ -19,6 +19,7 @@
  */
 export * from "./backend.ts";
 export * from "./config.ts";
+export * from "./families/mod.ts";
 export * from "./adapters.ts";
 export * from "./run.ts";
 export * from "./data/mod.ts";

@@ -4,19 +4,17 @@
  * them directly.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import { tuneNewShapes } from "./kernels/webgpu/autotune.ts";
 import { pathExists } from "./util/fs.ts";
-import { evenlySpaced, type ImageSet, subset } from "./data/image_set.ts";
-import { type MemoryBankReport, uniformWarning } from "./memory/diagnostics.ts";
 import type { BackendInfo } from "./backend.ts";
-import { type RunConfig, validateRunConfig } from "./config.ts";
-import { createModel, loadRunData, modelConfigFor } from "./adapters.ts";
+import type { RunConfig, RunFlags } from "./config.ts";
+import { loadRunData } from "./adapters.ts";
+import type { SampleInfo } from "./families/family.ts";
+import { familyOf, rebuildModel } from "./families/registry.ts";
+import { runConfigFlags, runConfigFromSaved, validateRunConfig } from "./families/resolve.ts";
 import type { RunData } from "./data/run_data.ts";
-import { type EvalMetrics, evaluateScores, normalizeScores } from "./eval/evaluate.ts";
-import { scoreSet } from "./eval/score_set.ts";
-import { auroc } from "./metrics/auroc.ts";
-import { formatGanEpoch, type GanEpoch, GanMonitor, ganWarning } from "./eval/gan_monitor.ts";
-import { writeRunReport } from "./eval/run_report.ts";
+import { evaluateModel, type RunMetrics } from "./eval/evaluate_model.ts";
+import { formatGanEpoch, GanMonitor, ganWarning } from "./eval/gan_monitor.ts";
 import type { KitModel } from "./models/kit_model.ts";
 import { readCheckpoint } from "./train/checkpoint.ts";
 import { type ProgressSink, silentProgress } from "./train/progress.ts";
@@ -24,20 +22,37 @@ import { RunDir, RunDirError } from "./train/run_dir.ts";
 import {
   type EpochStats,
   restoreTrainingState,
+  ResumeError,
   train,
   type TrainFaults,
   type TrainOptions,
   type TrainResult,
 } from "./train/trainer.ts";
+import { ConfigError } from "./util/errors.ts";
+
+export type { RunMetrics } from "./eval/evaluate_model.ts";
 
 /** The kit's version, recorded in every run. */
 export const KIT_VERSION = "0.1.0";
 
+/**
+ * The layout of config.json: 2 records the configuration the model was built with
+ * (and the model's family); a record without `record_version` (1) was written before,
+ * when a saved run was rebuilt from its run settings.
+ */
+export const RECORD_VERSION = 2;
+
 /** What config.json holds. */
 export interface RunRecord {
   kit_version: string;
+  /** {@linkcode RECORD_VERSION}; absent in records of earlier versions. */
+  record_version?: number;
   created: string;
-  config: RunConfig;
+  /** The model's family (`daad`, `daad-plus`, `mnad`); absent in earlier records. */
+  family?: string;
+  /** The run configuration as its flags (`runConfigFlags`): every run's and the family's. */
+  config: RunFlags;
+  /** The configuration the model was built with: eval, predict and resume rebuild from it. */
   model_config: Record<string, unknown>;
   /** Channels of one sample (a prediction clip stacks its frames along channels). */
   channels: number;
@@ -45,35 +60,6 @@ export interface RunRecord {
   n_train: number;
   n_test: number;
   backend: string;
-}
-
-/** What metrics.json holds (DESIGN's contract, plus ROC and threshold). */
-export interface RunMetrics extends EvalMetrics {
-  model: string;
-  data: string;
-  category: string | null;
-  normal: number | "all" | null;
-  backend: string;
-  device: string;
-  epochs: number;
-  train_images_per_s: number | null;
-  train_seconds: number | null;
-  score_images_per_s: number;
-  /** Per memory bank: usage, sparsity and drift from its start (models with memories). */
-  memory?: MemoryBankReport[];
-  /** Set-level score statistics (DAAD+'s eq. 7 ranges), reused by predict. */
-  score_calibration?: unknown;
-  /**
-   * Image AUROC of each raw score component on its own (DAAD+'s R(x) "rec" and L(x)
-   * "ali"; MNAD's "psnr", where lower is anomalous, shows below 0.5), ranked over the
-   * whole test set as it is. DAAD+ rows that train alike (adv+ali+R, adv+ali+L,
-   * adv+ali+L+R) differ only in the score: one run gives all three.
-   */
-  component_auroc?: Record<string, number>;
-  /** A GAN-trained model's epochs (D loss and accuracy, L(x) on a test probe) and warning. */
-  gan?: { epochs: GanEpoch[]; warning: string | null };
-  protocol: string;
-  created: string;
 }
 
 /** Options shared by {@linkcode trainRun} and {@linkcode evaluateRunDir}. */
@@ -111,147 +97,81 @@ export function defaultRunPath(c: RunConfig): string {
   return `runs/${c.data}${which != null ? `-${which}` : ""}-${c.model}-${stamp()}`;
 }
 
-/** The fields that must agree between a run and the checkpoint it resumes. */
-export function identityOf(c: RunConfig): Partial<RunConfig> {
-  const { out: _o, resume: _r, backend: _b, epochs: _e, ...rest } = c;
+/** A run folder's config.json, read back (see {@linkcode readRunRecord}). */
+export interface LoadedRunRecord extends Omit<RunRecord, "config"> {
+  /** The run configuration, resolved (settings an earlier version did not record filled in). */
+  config: RunConfig;
+}
+
+/**
+ * The settings that must agree between a run and the checkpoint it resumes (all but
+ * the run folder, `--resume`, the backend and the number of epochs), as flags.
+ */
+export function identityOf(c: RunConfig): RunFlags {
+  const { out: _o, resume: _r, backend: _b, epochs: _e, ...rest } = runConfigFlags(c);
   return rest;
 }
 
-/** What {@linkcode evaluateModel} needs besides the model. */
-export interface EvaluateModelOptions {
-  /** The run's data; its test set is scored. */
-  data: RunData;
-  /** The run's configuration (recorded in the metrics; its batch size scores). */
-  config: RunConfig;
-  backend: BackendInfo;
-  /** The training that made the model (its speed is recorded); none for a saved run. */
-  training?: TrainResult | null;
-  progress?: ProgressSink;
-  /** Also write report.html and the best/worst case grids into this run folder. */
-  report?: { dir: RunDir; history: readonly EpochStats[] };
+/**
+ * JSON with object keys sorted and null entries left out: equal for equal settings
+ * whatever their order, and whether a setting at its default is absent or null.
+ */
+function canonical(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_, v) =>
+      v != null && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(
+          Object.entries(v).filter(([, x]) => x !== null).sort(([a], [b]) => (a < b ? -1 : 1)),
+        )
+        : v,
+  );
 }
 
 /**
- * Scores the test set and computes metrics: image and pixel AUROC, AUPRO, the
- * threshold, per-defect results, the memory report and the speeds (metrics.json).
- *
- * @example
- * ```ts
- * import { initBackend } from "./backend.ts";
- * import { resolveRunConfig } from "./config.ts";
- * import { createModel, loadRunData } from "./adapters.ts";
- * import { train } from "./train/trainer.ts";
- * import { evaluateModel } from "./run.ts";
- * const backend = await initBackend("cpu");
- * const config = resolveRunConfig({ data: "stripes", size: 32, width: 4, epochs: 1 });
- * const data = await loadRunData(config);
- * const model = createModel(config, data.train.channels, data.train.n);
- * const training = await train(model, data.train, { epochs: 1, batchSize: config.batch,
- *   seed: config.seed, augment: config.augment });
- * const metrics = await evaluateModel(model, { data, config, backend, training });
- * console.log(metrics.image_auroc, metrics.pixel_auroc);
- * model.dispose();
- * ```
+ * A saved identity (a checkpoint's or a record's), as this version resolves it: an
+ * earlier version recorded other families' unused settings, or lacked later ones.
  */
-export async function evaluateModel(
-  model: KitModel,
-  options: EvaluateModelOptions,
-): Promise<RunMetrics> {
-  const { data, config, backend, report } = options;
-  const training = options.training ?? null;
-  const progress = options.progress ?? silentProgress;
-  if (data.test.labels == null) throw new Error("the test set has no labels");
-  const scored = await scoreSet(model, data.test, {
-    batchSize: Math.max(config.batch, 32),
-    keepMaps: data.test.masks != null || report != null,
-    keepReconstructions: report != null,
-    progress,
-    label: "test",
-  });
-  // Video protocols (MemAE, MNAD) compare scores within each video: min-max per video,
-  // unless the model already normalised them itself (MNAD's eq. 17).
-  const scores = model.finalizeScores == null
-    ? normalizeScores(scored.scores, data.scoreNormalization, data.test.groups)
-    : scored.scores;
-  const m = evaluateScores(scores, data.test.labels, scored.maps, data.test.masks, {
-    shape: [data.test.height, data.test.width],
-    groups: data.test.groups,
-  });
-  const metrics: RunMetrics = {
-    model: config.model,
-    data: config.data,
-    category: config.category,
-    normal: config.normal,
-    backend: backend.name,
-    device: backend.device,
-    epochs: training?.epochs ?? config.epochs,
-    train_images_per_s: training ? round(training.imagesPerSecond, 2) : null,
-    train_seconds: training ? round(training.seconds, 1) : null,
-    score_images_per_s: round(scored.imagesPerSecond, 1),
-    protocol: data.protocol,
-    created: new Date().toISOString(),
-    ...m,
-  };
-  const memory = memoryReportOn(model, data.test);
-  if (memory != null) {
-    metrics.memory = memory;
-    for (const r of memory) {
-      const warning = uniformWarning(r) ??
-        (r.collapsed
-          ? `memory ${r.bank}: ${r.items_for_90} of ${r.items} items carry 90% ` +
-            `of the addressing weight: the bank has collapsed onto a few prototypes`
-          : null);
-      if (warning != null) progress.line(`warning: ${warning}`);
-    }
+function savedIdentity(saved: Record<string, unknown>, now: RunConfig): RunFlags {
+  try {
+    return identityOf(
+      runConfigFromSaved({
+        ...saved,
+        out: null,
+        resume: false,
+        backend: now.backend,
+        epochs: now.epochs,
+      }),
+    );
+  } catch {
+    return saved;
   }
-  const calibration = model.calibration?.();
-  if (calibration != null) metrics.score_calibration = calibration;
-  if (scored.components != null) {
-    metrics.component_auroc = Object.fromEntries(
-      Object.entries(scored.components).map(([k, v]) => [k, auroc(v, data.test.labels!)]),
+}
+
+/** Throws {@linkcode ResumeError} when `saved` (an identity) is not the run `now` would train. */
+function checkSameIdentity(saved: Record<string, unknown> | undefined, now: RunConfig): void {
+  const then = saved == null ? null : savedIdentity(saved, now);
+  const current = identityOf(now);
+  if (canonical(then) !== canonical(current)) {
+    throw new ResumeError(
+      `the checkpoint was written by a run with another configuration; resume with the same ` +
+        `flags (saved: ${JSON.stringify(saved ?? null)}; now: ${JSON.stringify(current)})`,
     );
   }
-  if (report != null) {
-    const which = config.category ??
-      (config.normal != null ? `class ${config.normal}` : config.data);
-    const title = `${config.model} on ${config.data} (${which})`;
-    await writeRunReport(report.dir, title, metrics, report.history, data.test, scored, scores);
-  }
-  return metrics;
-}
-
-/** Test images probed for the memory report: at most this many, evenly spaced. */
-export const MEMORY_PROBE_IMAGES = 128;
-
-/** The model's memory report over up to {@linkcode MEMORY_PROBE_IMAGES} test images. */
-function memoryReportOn(model: KitModel, test: ImageSet): MemoryBankReport[] | null {
-  if (model.memoryReport == null) return null;
-  const n = Math.min(test.n, MEMORY_PROBE_IMAGES);
-  const probe = subset(test, evenlySpaced(test.n, n));
-  const x = tf.tensor4d(probe.data, [n, probe.height, probe.width, probe.channels]);
-  try {
-    const report = model.memoryReport(x);
-    return report.length > 0 ? report : null;
-  } finally {
-    x.dispose();
-  }
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
 }
 
 /**
- * Trains and evaluates one run: loads its data, builds its model, writes config.json,
- * trains with a checkpoint per epoch (and log.jsonl), then writes metrics.json and
- * report.html. With `config.resume`, continues the run in `config.out` from its
- * checkpoint. `deno task train` is this function behind flag parsing.
+ * Trains and evaluates one run: loads its data, builds its model through its family,
+ * writes config.json (with the configuration the model was built with), trains with a
+ * checkpoint per epoch (and log.jsonl), then writes metrics.json and report.html. With
+ * `config.resume`, continues the run in `config.out` from its checkpoint, its model
+ * rebuilt from the configuration config.json recorded. `deno task train` is this
+ * function behind flag parsing.
  *
  * @example
  * ```ts
  * import { initBackend } from "./backend.ts";
- * import { resolveRunConfig } from "./config.ts";
+ * import { resolveRunConfig } from "./families/resolve.ts";
  * import { trainRun } from "./run.ts";
  * const backend = await initBackend("auto");
  * const config = resolveRunConfig({ data: "mnist", normal: 3, epochs: 2, out: "runs/digit3" });
@@ -263,32 +183,46 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
   validateRunConfig(config);
   const progress = options.progress ?? silentProgress;
   const path = config.out ?? defaultRunPath(config);
+  const family = familyOf(config.model);
   // Data first: a bad dataset must not leave a run folder behind.
   const data = options.data ?? await loadRunData(config);
+  const sample: SampleInfo = { channels: data.train.channels, nTrain: data.train.n };
+  // A run resumed from its checkpoint is rebuilt from the configuration it recorded; a
+  // run killed before its first checkpoint has nothing to continue and starts afresh.
+  const saved = config.resume && await pathExists(`${path}/checkpoint.ckpt`)
+    ? await readRunRecord(path)
+    : null;
+  if (saved != null) checkSameIdentity(runConfigFlags(saved.config), config);
   // The model next (a division that does not divide a feature map is refused here), so
   // that a refused configuration leaves no empty run folder either.
-  const model = createModel(config, data.train.channels, data.train.n);
+  const { model, modelConfig } = saved == null
+    ? family.create(config, sample)
+    : rebuildForResume(saved, config, sample);
   try {
     const dir = await RunDir.open(path, { resume: config.resume });
-    // A run killed before its first checkpoint has nothing to continue: start it afresh.
-    const resume = config.resume && await pathExists(dir.checkpointPath);
-    if (config.resume && !resume) {
+    if (config.resume && saved == null) {
       progress.line(`no checkpoint in ${path} yet: training from the start`);
     }
-    if (!resume) {
-      const record: RunRecord = {
-        kit_version: KIT_VERSION,
-        created: new Date().toISOString(),
-        config: { ...config, out: path },
-        model_config: modelConfigFor(config, data.train.channels),
-        channels: data.train.channels,
-        protocol: data.protocol,
-        n_train: data.train.n,
-        n_test: data.test.n,
-        backend: options.backend.name,
-      };
-      await dir.writeJson("config.json", record);
-    }
+    const record: RunRecord = {
+      kit_version: KIT_VERSION,
+      record_version: RECORD_VERSION,
+      created: saved?.created ?? new Date().toISOString(),
+      family: family.name,
+      config: runConfigFlags({ ...config, out: path, resume: false }),
+      model_config: modelConfig as Record<string, unknown>,
+      channels: data.train.channels,
+      protocol: data.protocol,
+      n_train: data.train.n,
+      n_test: data.test.n,
+      backend: saved?.backend ?? options.backend.name,
+    };
+    if (saved == null) await dir.writeJson("config.json", record);
+    // Resumed for another number of epochs (or recorded by an earlier version), the record
+    // follows the run it now describes, once the checkpoint is known to be this run's.
+    const updateRecord = saved != null && (
+      saved.record_version !== RECORD_VERSION || saved.config.epochs !== config.epochs ||
+      canonical(saved.model_config) !== canonical(modelConfig)
+    );
     progress.line(
       `run ${path}: ${config.model} on ${data.protocol}; ${data.train.n} train / ${data.test.n} test images, ` +
         `${model.params.numParams().toLocaleString("en")} parameters`,
@@ -303,12 +237,23 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       seed: config.seed,
       augment: config.augment,
       runDir: dir,
-      resume,
+      resume: saved != null,
       meta: { config: identityOf(config) },
+      checkResume: async (meta) => {
+        checkSameIdentity(meta.config as Record<string, unknown> | undefined, config);
+        if (!updateRecord) return;
+        await dir.writeJson("config.json", record);
+        if (saved!.config.epochs !== config.epochs) {
+          progress.line(
+            `--epochs ${config.epochs} (was ${saved!.config.epochs}): config.json updated`,
+          );
+        }
+      },
       progress,
       signal: options.signal,
       onInterrupt: options.onInterrupt,
       faults: options.faults,
+      betweenSteps: tuneNewShapes,
       onEpochEnd: gan == null ? undefined : async (stats) => {
         const e = gan.epochEnd(stats);
         if (e == null) return;
@@ -346,51 +291,80 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
   }
 }
 
-/** Reads a run folder's config.json, with a clear error when it is not a run. */
-export async function readRunRecord(path: string): Promise<RunRecord> {
+/** The model of a resumed run, from its record (adapted to the run's length by its family). */
+function rebuildForResume(saved: LoadedRunRecord, config: RunConfig, sample: SampleInfo) {
+  const family = familyOf(config.model);
+  const modelConfig = family.resume?.(saved.model_config, config, sample) ?? saved.model_config;
+  return { model: family.build(modelConfig, config), modelConfig };
+}
+
+/**
+ * Reads a run folder's config.json, with a clear error when it is not a run. The run
+ * configuration is resolved again (a record of an earlier version gets the settings it
+ * lacked, as that version ran them); `model_config` is the configuration the model was
+ * built with: as recorded, or, for a record of an earlier version (which recorded the
+ * configuration apart from the model and could differ from it, as MNAD's cosine schedule
+ * did), as the model's family maps the run, which is how that version built it.
+ */
+export async function readRunRecord(path: string): Promise<LoadedRunRecord> {
   const dir = new RunDir(path);
-  let record: RunRecord | null;
+  let saved: RunRecord | null;
   try {
-    record = await dir.readJson<RunRecord>("config.json");
+    saved = await dir.readJson<RunRecord>("config.json");
   } catch (e) {
     throw new RunDirError(`${path} is not a readable run folder: ${(e as Error).message}`);
   }
-  if (record == null || record.config == null) {
+  if (saved == null || saved.config == null) {
     throw new RunDirError(`${path} is not a run folder of this kit (no config.json)`);
   }
-  const saved = record.config as Partial<RunConfig>;
-  if (saved.temperature === undefined) {
-    // Written before the memory options existed: its memory used eq. 1 as printed, and
-    // MemAE*'s threshold was 0.0025.
-    record.config = {
-      ...record.config,
-      temperature: null,
-      renorm: null,
-      memInit: null,
-      memUpdate: null,
-      compactness: null,
-      eq1: true,
-      shrink: saved.shrink ?? 0.0025,
-    };
+  let config: RunConfig;
+  try {
+    config = runConfigFromSaved(saved.config);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw new RunDirError(
+      `${path}/config.json holds a configuration this kit cannot run: ${e.message}`,
+    );
   }
-  // MNAD runs recorded before --mnad-variant existed were trained by the paper reading.
-  if (record.config.model === "mnad") record.config.mnadVariant ??= "paper";
-  return record;
+  const channels = saved.channels ??
+    Number((saved.model_config as { channels?: number } | undefined)?.channels ?? 1);
+  const modelConfig = (saved.record_version ?? 1) >= RECORD_VERSION
+    ? saved.model_config
+    : familyOf(config.model).modelConfig(config, { channels, nTrain: saved.n_train ?? 0 });
+  return { ...saved, config, channels, model_config: modelConfig as Record<string, unknown> };
 }
 
-/** Rebuilds a run's model from its folder and loads the checkpoint's weights. */
-export async function loadRunModel(
-  path: string,
-): Promise<{ record: RunRecord; model: KitModel; epochs: number; history: EpochStats[] }> {
+/** A saved run's model, with its weights, record and training history. */
+export interface LoadedRunModel {
+  record: LoadedRunRecord;
+  model: KitModel;
+  /** The configuration the model was built with (config.json's `model_config`). */
+  modelConfig: Record<string, unknown>;
+  /** Epochs the checkpoint completed. */
+  epochs: number;
+  history: EpochStats[];
+}
+
+/**
+ * Rebuilds a run's model from the model configuration its config.json recorded, and
+ * loads the checkpoint's weights.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadRunModel } from "./run.ts";
+ * const { model, modelConfig, epochs } = await loadRunModel("runs/digit3");
+ * console.log(modelConfig, epochs);
+ * model.dispose();
+ * ```
+ */
+export async function loadRunModel(path: string): Promise<LoadedRunModel> {
   const record = await readRunRecord(path);
   const dir = new RunDir(path);
   const ckpt = await readCheckpoint(dir.checkpointPath);
-  const channels = record.channels ??
-    Number((record.model_config as { channels?: number }).channels ?? 1);
-  const model = createModel(record.config, channels, record.n_train);
+  const model = rebuildModel(record.config, record.model_config);
   try {
     const { position, history } = restoreTrainingState(model, ckpt);
-    return { record, model, epochs: position.epoch, history };
+    return { record, model, modelConfig: record.model_config, epochs: position.epoch, history };
   } catch (e) {
     model.dispose();
     throw new RunDirError(

@@ -90,7 +90,20 @@ interface Rule {
 }
 
 const SWEEP = ["lib/sweep/", "lib/sweep.ts"];
-const ABOVE_MODELS = ["lib/config.ts", "lib/adapters.ts", "lib/run.ts", ...SWEEP, "lib/cli/"];
+const ABOVE_MODELS = [
+  "lib/config.ts",
+  "lib/families/",
+  "lib/adapters.ts",
+  "lib/run.ts",
+  ...SWEEP,
+  "lib/cli/",
+];
+/** What the run, sweeps and CLI may import of the families: the registry, not a family. */
+const FAMILY_REGISTRY = [
+  "lib/families/family.ts",
+  "lib/families/registry.ts",
+  "lib/families/resolve.ts",
+];
 
 /** The "done when" rules of the layering (docs/architecture.md). */
 const RULES: Rule[] = [
@@ -107,8 +120,31 @@ const RULES: Rule[] = [
   },
   {
     from: ["lib/eval/", "lib/metrics/"],
-    not: ["lib/run.ts", "lib/adapters.ts", ...SWEEP, "lib/cli/"],
+    not: ["lib/run.ts", "lib/adapters.ts", "lib/families/", ...SWEEP, "lib/cli/"],
     why: "evaluation sits below the run that uses it",
+  },
+  {
+    from: ["lib/config.ts"],
+    not: ["lib/models/", "lib/memory/", "lib/families/"],
+    why: "the run configuration holds the settings every run has; a model's are its family's",
+  },
+  {
+    from: ["lib/adapters.ts"],
+    not: ["lib/models/", "lib/memory/", "lib/families/"],
+    why: "the data adapter knows no model; a run's model is built by its family",
+  },
+  {
+    from: ["lib/families/"],
+    not: ["lib/data/", "lib/eval/", "lib/viz/"],
+    except: ["lib/data/image_set.ts"],
+    why: "a family maps a run to its models; it knows no data set, evaluation or figure",
+  },
+  {
+    from: ["lib/run.ts", ...SWEEP, "lib/cli/"],
+    not: ["lib/families/"],
+    except: FAMILY_REGISTRY,
+    why:
+      "the run, the sweeps and the CLI reach a model through the registry, never a family module",
   },
   {
     from: ["lib/metrics/", "lib/util/", "lib/nn/"],
@@ -141,7 +177,7 @@ const LAYERS: string[][] = [
     "lib/util/",
     "lib/metrics/",
     "lib/kernels/",
-    "lib/_wasm_memory.ts",
+    "lib/_wasm_heap.ts",
     "lib/_wasm_threads.ts",
     "lib/_wasm_pthread_worker.mjs",
   ],
@@ -151,7 +187,7 @@ const LAYERS: string[][] = [
   ["lib/models/", "lib/viz/"],
   ["lib/eval/", "lib/toy/"],
   ["lib/config.ts"],
-  ["lib/adapters.ts"],
+  ["lib/families/", "lib/adapters.ts"],
   ["lib/run.ts", "lib/bench.ts"],
   ["lib/sweep/", "lib/export/"],
   ["lib/cli/"],

@@ -4,7 +4,7 @@
  * @module
  */
 import { BACKEND_REQUESTS, BackendUnavailableError } from "../backend.ts";
-import { WasmOutOfMemoryError } from "../_wasm_memory.ts";
+import { WasmHeapFullError } from "../_wasm_heap.ts";
 import { DatasetError } from "../data/errors.ts";
 import { BlockGeometryError } from "../memory/block_memory.ts";
 import { MetricInputError } from "../metrics/mod.ts";
@@ -30,7 +30,7 @@ const USER_ERRORS = [
   MetricInputError,
   StateMismatchError,
   MnadConfigError,
-  WasmOutOfMemoryError,
+  WasmHeapFullError,
 ];
 
 /** Registers additional user-facing error classes (datasets added later use this). */

@@ -4,6 +4,7 @@
  * flag and the value.
  * @module
  */
+import { camel, type FlagSpec } from "../config.ts";
 
 /** Raised for bad command-line input; the CLI prints the message and exits with 2. */
 export class ArgError extends Error {
@@ -13,26 +14,14 @@ export class ArgError extends Error {
   }
 }
 
-/** How one flag is parsed. */
-export type FlagSpec =
-  | { type: "int"; min?: number; help: string }
-  | { type: "float"; min?: number; exclusiveMin?: boolean; help: string }
-  | { type: "string"; help: string }
-  | { type: "bool"; help: string }
-  | { type: "enum"; choices: readonly string[]; help: string }
-  | { type: "ints"; count: number; help: string }
-  | { type: "int-or-all"; min?: number; max?: number; help: string };
+export type { FlagSpec };
+export { camel };
 
 /** Parsed values by flag name (camelCase of the flag) and the positionals. */
 export interface ParsedArgs {
   flags: Record<string, unknown>;
   positionals: string[];
   help: boolean;
-}
-
-/** `max-test` -> `maxTest`. */
-export function camel(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 function parseValue(name: string, spec: FlagSpec, raw: string): unknown {
@@ -132,17 +121,46 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>): Pars
   return { flags, positionals, help };
 }
 
+/** One flag's lines in a help text. */
+function helpRow(name: string, spec: FlagSpec): string {
+  const arg = spec.type === "bool"
+    ? ""
+    : spec.type === "enum"
+    ? ` <${spec.choices.join("|")}>`
+    : " <value>";
+  return `  --${name}${arg}\n      ${spec.help}`;
+}
+
 /** A help text listing the flags. */
 export function formatHelp(usage: string, specs: Record<string, FlagSpec>, notes = ""): string {
-  const rows = Object.entries(specs).map(([name, spec]) => {
-    const arg = spec.type === "bool"
-      ? ""
-      : spec.type === "enum"
-      ? ` <${spec.choices.join("|")}>`
-      : " <value>";
-    return `  --${name}${arg}\n      ${spec.help}`;
-  });
+  const rows = Object.entries(specs).map(([name, spec]) => helpRow(name, spec));
   return `${usage}\n\nFlags:\n${rows.join("\n")}\n  --help\n      Show this help.\n${
     notes ? `\n${notes}\n` : ""
   }`;
+}
+
+/** A group of flags in a help text: a heading, the flags, and lines after them. */
+export interface HelpGroup {
+  title: string;
+  specs: Record<string, FlagSpec>;
+  /** A line under the heading, before the flags. */
+  intro?: string;
+  /** Lines after the flags. */
+  notes?: string;
+}
+
+/**
+ * A help text listing the flags group by group (`deno task train`: the run's, then each
+ * model family's); `--help` closes the first group.
+ */
+export function formatHelpGroups(usage: string, groups: HelpGroup[], notes = ""): string {
+  const blocks = groups.map((g, i) => {
+    const lines = [`${g.title}:`];
+    if (g.intro) lines.push(`  ${g.intro}`);
+    lines.push(...Object.entries(g.specs).map(([name, spec]) => helpRow(name, spec)));
+    if (i === 0) lines.push("  --help\n      Show this help.");
+    if (g.notes) lines.push(...g.notes.split("\n").map((l) => `  ${l}`));
+    return lines.join("\n");
+  });
+  return `${usage}\n\n${blocks.join("\n\n")}\n${notes ? `\n${notes}\n` : ""}`;
 }

@@ -19,8 +19,9 @@ const FLAGS: Record<string, FlagSpec> = {
   threads: THREADS_FLAG,
 };
 
-async function main(): Promise<number> {
-  const { flags, positionals, help } = parseArgs(Deno.args, FLAGS);
+/** The task with `args`; returns the exit code (user errors throw). */
+export async function main(args: string[] = Deno.args): Promise<number> {
+  const { flags, positionals, help } = parseArgs(args, FLAGS);
   if (help) {
     console.log(formatHelp("Usage: deno task eval --run DIR [flags]", FLAGS));
     return 0;
@@ -72,4 +73,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) await runCli(main);
+if (import.meta.main) await runCli(() => main());

@@ -20,7 +20,7 @@ import {
   type BenchRecord,
 } from "../bench.ts";
 import { daadFlops } from "../models/daad/flops.ts";
-import { type GpuMemoryPeak, startGpuMemorySampler } from "./_gpu_memory.ts";
+import { startVramSampler, type VramPeak } from "./_gpu_vram.ts";
 import {
   checkKernelMode,
   setAutotuneCacheDir,
@@ -227,7 +227,7 @@ async function main(): Promise<number> {
       continue;
     }
     setKernelMode(mode);
-    const sampler = await startGpuMemorySampler();
+    const sampler = await startVramSampler();
     let records: BenchRecord[];
     try {
       records = await benchDaad(config, backend, {
@@ -242,7 +242,7 @@ async function main(): Promise<number> {
     } finally {
       setKernelMode(null);
     }
-    const peak: GpuMemoryPeak | null = sampler ? await sampler.stop() : null;
+    const peak: VramPeak | null = sampler ? await sampler.stop() : null;
     for (const r of records) {
       const perImage = r.kind === "train" ? flops.trainStepPerImage : flops.forwardPerImage;
       const tflops = Number(((r.images_per_s * perImage) / 1e12).toPrecision(3));

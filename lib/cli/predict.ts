@@ -106,8 +106,9 @@ async function predictionPng(
   });
 }
 
-async function main(): Promise<number> {
-  const { flags, positionals, help } = parseArgs(Deno.args, FLAGS);
+/** The task with `args`; returns the exit code (user errors throw). */
+export async function main(args: string[] = Deno.args): Promise<number> {
+  const { flags, positionals, help } = parseArgs(args, FLAGS);
   if (help) {
     console.log(formatHelp("Usage: deno task predict --run DIR [flags] PATH...", FLAGS));
     return 0;
@@ -235,4 +236,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) await runCli(main);
+if (import.meta.main) await runCli(() => main());

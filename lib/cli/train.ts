@@ -7,14 +7,9 @@
  * @module
  */
 import { initBackend } from "../backend.ts";
-import {
-  DATA_NAMES,
-  MODEL_NAMES,
-  PRESETS,
-  QUICK_DEFAULT_FLAGS,
-  resolveRunConfig,
-  type RunConfig,
-} from "../config.ts";
+import { PRESETS, QUICK_DEFAULT_FLAGS, RUN_FLAGS, type RunFlags } from "../config.ts";
+import { families, listTrainFlags, modelFlag } from "../families/registry.ts";
+import { resolveRunConfig, runConfigFlags, runConfigFromSaved } from "../families/resolve.ts";
 import { consoleProgress } from "../train/progress.ts";
 import { interruptionLine, NonFiniteLossError } from "../train/trainer.ts";
 import { nanAtStep } from "../util/test_hooks.ts";
@@ -23,153 +18,65 @@ import { isSweep, trainSweep } from "../sweep/categories.ts";
 import { RunDir } from "../train/run_dir.ts";
 import { tableToMarkdown } from "../eval/table.ts";
 import { metricsSummary } from "../eval/evaluate.ts";
-import { DAAD_VARIANTS } from "../models/daad/config.ts";
-import { TABLE5_ROWS } from "../models/daad_plus/config.ts";
-import { MNAD_VARIANTS } from "../models/mnad/config.ts";
-import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
-import {
-  BACKEND_FLAG,
-  EXIT_INTERRUPTED,
-  interruptSignal,
-  runCli,
-  THREADS_FLAG,
-} from "./_common.ts";
+import { ArgError, type FlagSpec, formatHelpGroups, type HelpGroup, parseArgs } from "./args.ts";
+import { EXIT_INTERRUPTED, interruptSignal, runCli, THREADS_FLAG } from "./_common.ts";
 
-/** The flags of `train` (DESIGN's command-line contract, plus --augment and --max-test). */
-export const TRAIN_FLAGS: Record<string, FlagSpec> = {
-  model: { type: "enum", choices: MODEL_NAMES, help: "Model to train (default daad)." },
-  data: { type: "enum", choices: DATA_NAMES, help: "Dataset; sets the preset (default mnist)." },
-  root: {
-    type: "string",
-    help:
-      "Dataset root folder (MVTec AD, VisA, CIFAR-10 batches, video frames, MNIST-style IDX files).",
-  },
-  category: { type: "string", help: "MVTec AD category or VisA object, or 'all'." },
-  normal: {
-    type: "int-or-all",
-    min: 0,
-    max: 9,
-    help: "Normal class for one-class MNIST/CIFAR-10, or 'all'.",
-  },
-  size: { type: "int", min: 16, help: "Input side in pixels, divisible by 16." },
-  width: { type: "int", min: 1, help: "Base channel width (64 = supplement Table 2)." },
-  memory: { type: "int", min: 1, help: "Memory items N per bank (paper: 500)." },
-  division: { type: "ints", count: 3, help: "Division rates RH,RW,RC (paper: 8,8,1)." },
-  "scale-rates": {
-    type: "ints",
-    count: 4,
-    help: "Spatial division rate per memory scale R2x,R4x,R8x,R16x (rh = rw; RC from " +
-      "--division); DAAD only, the paper uses one rate everywhere (docs/memory.md).",
-  },
-  epochs: { type: "int", min: 1, help: "Training epochs (paper: 1000 on MVTec AD)." },
-  batch: { type: "int", min: 1, help: "Batch size (paper: 8)." },
-  lr: {
-    type: "float",
-    min: 0,
-    exclusiveMin: true,
-    help: "Adam learning rate (paper: 1e-4; DAAD+ 2e-4).",
-  },
-  backend: BACKEND_FLAG,
-  seed: { type: "int", min: 0, help: "Seed of weights, split, shuffling and flips (default 0)." },
-  out: { type: "string", help: "Run folder (default runs/<data>-<model>-<time>)." },
-  resume: { type: "bool", help: "Continue the run in --out from its checkpoint." },
-  augment: {
-    type: "enum",
-    choices: ["flip", "none"],
-    help: "Training augmentation (mvtec: flip).",
-  },
-  "max-test": { type: "int", min: 1, help: "Evaluate on at most N test images (quick checks)." },
-  "rec-loss": {
-    type: "enum",
-    choices: ["mse", "l2"],
-    help: "Reconstruction loss of the DAAD family: mse or l2 (eq. 4's per-image norm).",
-  },
-  generator: {
-    type: "enum",
-    choices: DAAD_VARIANTS,
-    help: "DAAD+'s generator, as in Table 5 (default daad).",
-  },
-  table5: {
-    type: "enum",
-    choices: TABLE5_ROWS,
-    help:
-      "DAAD+'s terms as a Table 5 row: R | adv+R | adv+ali+R | adv+ali+L | adv+ali+L+R (default).",
-  },
-  "real-label": {
-    type: "float",
-    min: 0.5,
-    exclusiveMin: true,
-    help: "DAAD+: D's target for real images (1 = eq. 5; 0.9 = one-sided label smoothing).",
-  },
-  task: {
-    type: "enum",
-    choices: ["recon", "pred"],
-    help: "MNAD on video: frame reconstruction or prediction (default pred).",
-  },
-  "max-train": { type: "int", min: 1, help: "Train on at most N images (quick checks)." },
-  temperature: {
-    type: "float",
-    min: 0,
-    exclusiveMin: true,
-    help: "Memory addressing softmax temperature τ (1 = eq. 1 as printed; see docs/memory.md).",
-  },
-  renorm: { type: "bool", help: "Renormalise the memory weights after the 1/N drop." },
-  "mem-init": {
-    type: "enum",
-    choices: ["random", "queries"],
-    help: "Memory items start random or copied from the first batch's queries.",
-  },
-  "mem-update": {
-    type: "enum",
-    choices: ["gradient", "ema"],
-    help:
-      "Memory items learn by gradient (default) or as running means of the queries that read them.",
-  },
-  shrink: {
-    type: "float",
-    min: 0,
-    help: "MemAE's shrink threshold λ (default 1/N; MemAE recommends 1/N to 3/N).",
-  },
-  compactness: {
-    type: "float",
-    min: 0,
-    help: "Weight of the memory compactness loss mean((q − nearest item)²) (paper: none).",
-  },
-  eq1: { type: "bool", help: "Memory addressing as eq. 1 is printed (τ 1, random items)." },
-  "mnad-variant": {
-    type: "enum",
-    choices: MNAD_VARIANTS,
-    help: "MNAD as the paper writes it or as the official code runs it (default official; " +
-      "docs/mnad-variants.md).",
-  },
-  "normal-dir": { type: "string", help: "--data folder: normal images (they train)." },
-  "abnormal-dir": {
-    type: "string",
-    help: "--data folder: anomalous test images (sub-folders name defect types).",
-  },
-  "mask-dir": { type: "string", help: "--data folder: masks of the anomalous images, by name." },
-  "normal-test-dir": {
-    type: "string",
-    help: "--data folder: normal test images (default: hold out --test-split of --normal-dir).",
-  },
-  "test-split": {
-    type: "float",
-    min: 0,
-    exclusiveMin: true,
-    help: "--data folder: share of normal images held out for testing (default 0.2, seeded).",
-  },
-  threads: THREADS_FLAG,
-};
+/**
+ * Every flag of `train` (DESIGN's command-line contract, plus the flags of every
+ * registered model family and `--threads`), by name; read from the registry at each
+ * call, so a family registered later is there too.
+ */
+export function trainFlagTable(): Record<string, FlagSpec> {
+  return {
+    ...Object.fromEntries(listTrainFlags().map((f) => [f.flag, f.spec])),
+    threads: THREADS_FLAG,
+  };
+}
 
-const NOTES = `Presets (any flag overrides its value):
+/**
+ * The help's groups: the flags every run takes, then each family's, under its title and
+ * models. A flag a family shares with an earlier group (DAAD+ takes the DAAD family's)
+ * is named, not described again.
+ */
+export function trainHelpGroups(): HelpGroup[] {
+  const groups: HelpGroup[] = [{
+    title: "Run flags (every model)",
+    specs: { model: modelFlag(), ...RUN_FLAGS, threads: THREADS_FLAG },
+  }];
+  const shown = new Map<FlagSpec, string>();
+  for (const family of families()) {
+    const own: Record<string, FlagSpec> = {};
+    const shared: string[] = [];
+    for (const [flag, spec] of Object.entries(family.flags)) {
+      if (shown.has(spec)) shared.push(`--${flag}`);
+      else {
+        own[flag] = spec;
+        shown.set(spec, family.title);
+      }
+    }
+    const from = [...new Set(shared.map((f) => shown.get(family.flags[f.slice(2)])))];
+    groups.push({
+      title: `${family.title} (--model ${family.models.join("|")})`,
+      intro: shared.length > 0
+        ? `${shared.join(", ")}: as for the ${from.join(", ")} above${
+          Object.keys(own).length > 0 ? "; and:" : "."
+        }`
+        : undefined,
+      specs: own,
+      notes: family.notes,
+    });
+  }
+  return groups;
+}
+
+const NOTES = `Presets of the settings every run has (any flag overrides its value):
 ${
   Object.entries(PRESETS).map(([k, v]) =>
-    `  ${
-      k.padEnd(8)
-    } size ${v.size}, width ${v.width}, memory ${v.memory}, division ${v.division}, ` +
-    `batch ${v.batch}, epochs ${v.epochs}, lr ${v.lr}, augment ${v.augment}`
+    `  ${k.padEnd(8)} size ${v.size}, width ${v.width}, batch ${v.batch}, epochs ${v.epochs}, ` +
+    `lr ${v.lr}, augment ${v.augment}`
   ).join("\n")
 }
+(A model family adds its own per data set: see its group above.)
 Writes DIR/config.json, DIR/log.jsonl, DIR/checkpoint.ckpt and, after training, DIR/metrics.json.
 Ctrl-C saves a checkpoint at the current step; continue with --resume --out DIR.`;
 
@@ -179,28 +86,31 @@ function withFlagHints(e: unknown): never {
   throw e;
 }
 
-async function main(): Promise<number> {
-  const { flags, positionals, help } = parseArgs(Deno.args, TRAIN_FLAGS);
+/** `deno task train` with `args`; returns the exit code (user errors throw). */
+export async function main(args: string[] = Deno.args): Promise<number> {
+  const { flags, positionals, help } = parseArgs(args, trainFlagTable());
   if (help) {
-    console.log(formatHelp("Usage: deno task train [flags]", TRAIN_FLAGS, NOTES));
+    console.log(formatHelpGroups("Usage: deno task train [flags]", trainHelpGroups(), NOTES));
     return 0;
   }
   if (positionals.length > 0) {
     throw new ArgError(`train takes no positional arguments, got '${positionals[0]}'`);
   }
-  const { threads, ...runFlags } = flags as Partial<RunConfig> & { threads?: number };
-  let given = runFlags as Partial<RunConfig>;
+  const { threads, ...runFlags } = flags as RunFlags & { threads?: number };
+  let given: RunFlags = runFlags;
   if (given.resume) {
     if (given.out == null) {
       throw new ArgError("--resume needs --out DIR, the run folder to continue");
     }
-    const sweep = await new RunDir(given.out).readJson<{ config: RunConfig }>("sweep.json").catch(
-      () => null,
-    );
-    const saved = sweep?.config ?? (await readRunRecord(given.out)).config;
-    given = { ...saved, ...given };
+    const sweep = await new RunDir(given.out).readJson<{ config: Record<string, unknown> }>(
+      "sweep.json",
+    ).catch(() => null);
+    const saved = sweep != null
+      ? runConfigFromSaved(sweep.config)
+      : (await readRunRecord(given.out)).config;
+    given = { ...runConfigFlags(saved), ...given };
   }
-  const quick = Deno.args.length === 0;
+  const quick = args.length === 0;
   if (quick) given = { ...QUICK_DEFAULT_FLAGS };
   const config = resolveRunConfig(given);
   const backend = await initBackend(config.backend, { threads });
@@ -236,4 +146,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) await runCli(main);
+if (import.meta.main) await runCli(() => main());

@@ -36,6 +36,11 @@ export async function isDir(path: string): Promise<boolean> {
   return (await statOrNull(path))?.isDirectory === true;
 }
 
+/** Whether `path` is a file. */
+export async function isFile(path: string): Promise<boolean> {
+  return (await statOrNull(path))?.isFile === true;
+}
+
 /** Whether a file name has an image extension (hidden files are not images). */
 export function isImageName(name: string): boolean {
   if (name.startsWith(".")) return false;

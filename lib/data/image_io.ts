@@ -1,6 +1,8 @@
 /**
  * Reading and writing image files with sharp: decode to float32 HWC in [-1, 1] at a
  * square size (bilinear for images, nearest for masks), read binary masks, encode PNG.
+ * Uncompressed BMP (UCSD's ground-truth masks), which sharp does not read, is decoded
+ * here ({@linkcode decodeBmp}).
  *
  * Channel policy: an image is greyscale (1 channel) or RGB (3 channels). An alpha
  * channel that is fully opaque is dropped; grey+alpha or RGBA with real transparency is
@@ -507,4 +509,81 @@ export function resizeBilinear(
     }
   }
   return out;
+}
+
+/**
+ * Decodes an uncompressed Windows BMP (1, 4, 8, 24 or 32 bits per pixel), which sharp
+ * does not read and UCSD's ground-truth masks use. Returns grey values 0..255 (the
+ * maximum over the colour channels, so any coloured foreground counts).
+ */
+export function decodeBmp(
+  bytes: Uint8Array,
+  source = "BMP",
+): { width: number; height: number; grey: Uint8Array } {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 54 || bytes[0] !== 0x42 || bytes[1] !== 0x4d) {
+    throw new DatasetError(`${source} is not a BMP file`);
+  }
+  const offset = dv.getUint32(10, true);
+  const headerSize = dv.getUint32(14, true);
+  const width = dv.getInt32(18, true);
+  const rawHeight = dv.getInt32(22, true);
+  const bpp = dv.getUint16(28, true);
+  const compression = dv.getUint32(30, true);
+  // 0 = BI_RGB; 3 = BI_BITFIELDS, read here only for the usual 32-bit BGRA masks.
+  if (!(compression === 0 || (compression === 3 && bpp === 32))) {
+    throw new DatasetError(
+      `${source}: compressed BMP (compression ${compression}) is not supported`,
+    );
+  }
+  if (![1, 4, 8, 24, 32].includes(bpp)) {
+    throw new DatasetError(`${source}: ${bpp} bits per pixel is not supported`);
+  }
+  const height = Math.abs(rawHeight);
+  if (width < 1 || height < 1) throw new DatasetError(`${source}: bad size ${width}x${rawHeight}`);
+  const paletteStart = 14 + headerSize;
+  let colours = bpp <= 8 ? dv.getUint32(46, true) : 0;
+  if (bpp <= 8 && colours === 0) colours = 1 << bpp;
+  const palette = new Uint8Array(colours);
+  for (let i = 0; i < colours; i++) {
+    const p = paletteStart + 4 * i;
+    palette[i] = Math.max(bytes[p], bytes[p + 1], bytes[p + 2]);
+  }
+  const rowBytes = Math.ceil((width * bpp) / 32) * 4;
+  if (offset + rowBytes * height > bytes.length) {
+    throw new DatasetError(`${source}: truncated BMP (${bytes.length} bytes)`);
+  }
+  const grey = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    // Positive heights store rows bottom-up.
+    const row = offset + rowBytes * (rawHeight > 0 ? height - 1 - y : y);
+    for (let x = 0; x < width; x++) {
+      let v: number;
+      if (bpp === 24 || bpp === 32) {
+        const p = row + x * (bpp / 8);
+        v = Math.max(bytes[p], bytes[p + 1], bytes[p + 2]);
+      } else {
+        const bit = x * bpp;
+        const byte = bytes[row + (bit >> 3)];
+        const index = (byte >> (8 - bpp - (bit & 7))) & ((1 << bpp) - 1);
+        v = palette[index] ?? 0;
+      }
+      grey[y * width + x] = v;
+    }
+  }
+  return { width, height, grey };
+}
+
+/** A BMP decoded to grey values in [-1, 1] at its own size. */
+export async function readBmp(
+  path: string,
+): Promise<{ width: number; height: number; data: Float32Array }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    throw new DatasetError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  const { width, height, grey } = decodeBmp(bytes, path);
+  return { width, height, data: Float32Array.from(grey, (v) => v / 127.5 - 1) };
 }

@@ -1,7 +1,14 @@
-import { assert, assertAlmostEquals, assertEquals, assertRejects } from "../../tests/assert.ts";
+import {
+  assert,
+  assertAlmostEquals,
+  assertEquals,
+  assertRejects,
+  assertThrows,
+} from "../../tests/assert.ts";
 import { DatasetError } from "./errors.ts";
 import {
   convertChannels,
+  decodeBmp,
   encodePng,
   imageInfo,
   readImage,
@@ -190,4 +197,45 @@ Deno.test("readImage({ convert: true }) converts grey and RGB as Pillow does, an
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** An 8-bit palettised BMP (palette 0 = black, 1 = white), rows stored bottom-up. */
+function bmp8(width: number, height: number, pixels: number[]): Uint8Array {
+  const rowBytes = Math.ceil(width / 4) * 4;
+  const offset = 14 + 40 + 256 * 4;
+  const out = new Uint8Array(offset + rowBytes * height);
+  const dv = new DataView(out.buffer);
+  out[0] = 0x42;
+  out[1] = 0x4d;
+  dv.setUint32(2, out.length, true);
+  dv.setUint32(10, offset, true);
+  dv.setUint32(14, 40, true);
+  dv.setInt32(18, width, true);
+  dv.setInt32(22, height, true);
+  dv.setUint16(26, 1, true);
+  dv.setUint16(28, 8, true);
+  for (let i = 1; i < 256; i++) out.fill(255, 54 + 4 * i, 54 + 4 * i + 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      out[offset + (height - 1 - y) * rowBytes + x] = pixels[y * width + x];
+    }
+  }
+  return out;
+}
+
+Deno.test("decodeBmp() reads palettised bottom-up and 24-bit top-down BMPs", () => {
+  const a = decodeBmp(bmp8(3, 2, [0, 1, 0, 1, 0, 0]));
+  assertEquals([a.width, a.height, Array.from(a.grey)], [3, 2, [0, 255, 0, 255, 0, 0]]);
+  // 24-bit, negative height (top-down), 2x1: a blue and a black pixel.
+  const b = new Uint8Array(54 + 8);
+  const dv = new DataView(b.buffer);
+  b[0] = 0x42, b[1] = 0x4d;
+  dv.setUint32(10, 54, true);
+  dv.setUint32(14, 40, true);
+  dv.setInt32(18, 2, true);
+  dv.setInt32(22, -1, true);
+  dv.setUint16(28, 24, true);
+  b.set([200, 0, 0, 0, 0, 0], 54);
+  assertEquals(Array.from(decodeBmp(b).grey), [200, 0]);
+  assertThrows(() => decodeBmp(new Uint8Array(60), "x.bmp"), DatasetError, "x.bmp is not a BMP");
 });

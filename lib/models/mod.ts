@@ -1,8 +1,9 @@
 /**
  * The kit's models, each a trainable, scorable {@linkcode KitModel} built from its own
  * typed configuration: the DAAD family (`ae`, `ae-skip`, `memae`, `daad`), DAAD+ and
- * MNAD (under the `mnad` namespace, whose names would clash with DAAD's). The registry
- * from `--model` to a model is `lib/adapters.ts`'s `createModel`.
+ * MNAD (under the `mnad` namespace, whose names would clash with DAAD's). A run reaches
+ * them through their families (`lib/families/`) and the registry from `--model` to a
+ * family (`lib/families/registry.ts`).
  * @module
  */
 export type { KitModel, ScoreOutput } from "./kit_model.ts";

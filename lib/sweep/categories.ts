@@ -9,6 +9,7 @@
  */
 import { pathExists } from "../util/fs.ts";
 import type { RunConfig } from "../config.ts";
+import { runConfigFlags } from "../families/resolve.ts";
 import { listMvtecCategories } from "../data/mvtec.ts";
 import { listVisaObjects } from "../data/visa.ts";
 import { ConfigError } from "../util/errors.ts";
@@ -94,7 +95,7 @@ export async function trainSweep(base: RunConfig, options: RunOptions): Promise<
     })),
   );
   await dir.writeJson("table.json", table);
-  await dir.writeJson("sweep.json", { config: base, classes, finished: true });
+  await dir.writeJson("sweep.json", { config: runConfigFlags(base), classes, finished: true });
   for (
     const [name, text] of [["table.md", tableToMarkdown(table)], ["table.csv", tableToCsv(table)]]
   ) {
@@ -119,6 +120,8 @@ async function openSweepDir(path: string, base: RunConfig): Promise<RunDir> {
     throw new RunDirError(`--resume: ${path} holds no sweep (no sweep.json)`);
   }
   const dir = await RunDir.open(path, { resume: base.resume });
-  if (!base.resume) await dir.writeJson("sweep.json", { config: base, finished: false });
+  if (!base.resume) {
+    await dir.writeJson("sweep.json", { config: runConfigFlags(base), finished: false });
+  }
   return dir;
 }

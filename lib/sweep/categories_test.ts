@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
 import { useBackend } from "../../tests/tf_helpers.ts";
 import { initBackend } from "../backend.ts";
-import { resolveRunConfig } from "../config.ts";
+import { resolveRunConfig } from "../families/resolve.ts";
 import { registerClassLister, trainSweep } from "./categories.ts";
 import { RunDirError } from "../train/run_dir.ts";
 

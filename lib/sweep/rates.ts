@@ -17,13 +17,14 @@
  * @module
  */
 import type { BackendInfo } from "../backend.ts";
-import { type RunConfig, validateRunConfig } from "../config.ts";
+import type { RunConfig, RunFlags } from "../config.ts";
 import { imageSize, subset } from "../data/image_set.ts";
 import type { RunData } from "../data/run_data.ts";
-import { DAAD_VARIANTS, validateDaadConfig } from "../models/daad/config.ts";
 import { ConfigError } from "../util/errors.ts";
-import { createModel, daadConfigFor } from "../adapters.ts";
-import { evaluateModel, type RunMetrics } from "../run.ts";
+import { configureModel, createModel } from "../families/registry.ts";
+import { resolveRunConfig, runConfigFlags } from "../families/resolve.ts";
+import { evaluateModel, type RunMetrics } from "../eval/evaluate_model.ts";
+import { tuneNewShapes } from "../kernels/webgpu/autotune.ts";
 import { type ProgressSink, silentProgress } from "../train/progress.ts";
 import { type EpochStats, train } from "../train/trainer.ts";
 import { scoreSet } from "../eval/score_set.ts";
@@ -31,10 +32,10 @@ import { pickExamples, type SweepExamples } from "../viz/sweep_figures.ts";
 
 export type { SweepExamples } from "../viz/sweep_figures.ts";
 
-/** One setting of a sweep: a label and the run-configuration fields it changes. */
+/** One setting of a sweep: a label and the flags it changes (any run's or family's). */
 export interface SweepSetting {
   label: string;
-  overrides: Partial<RunConfig>;
+  overrides: RunFlags;
   /** Settings of one group (the same setting at several seeds) share it. Default: label. */
   group?: string;
 }
@@ -109,7 +110,7 @@ export interface SweepOptions {
 /** Whether two configurations train the same model (run folder and backend aside). */
 export function sameTraining(a: RunConfig, b: RunConfig): boolean {
   const key = (c: RunConfig) => {
-    const { out: _o, resume: _r, backend: _b, ...rest } = c;
+    const { out: _o, resume: _r, backend: _b, ...rest } = runConfigFlags(c);
     return JSON.stringify(Object.entries(rest).sort(([x], [y]) => (x < y ? -1 : 1)));
   };
   return key(a) === key(b);
@@ -135,18 +136,21 @@ export async function sweepSettings(
   }
   // Every setting is checked before the first one trains: a rate that does not divide a
   // memory map fails now, naming the scale, not minutes into the sweep.
+  const sample = { channels: data.train.channels, nTrain: data.train.n };
   const configs = settings.map((s) => {
-    const config = { ...base, ...s.overrides, out: null, resume: false } as RunConfig;
-    validateRunConfig(config);
-    if ((DAAD_VARIANTS as readonly string[]).includes(config.model)) {
-      try {
-        validateDaadConfig(daadConfigFor(config, data.train.channels));
-      } catch (e) {
-        (e as Error).message = `${s.label}: ${(e as Error).message}`;
-        throw e;
-      }
+    try {
+      const config = resolveRunConfig({
+        ...runConfigFlags(base),
+        ...s.overrides,
+        out: null,
+        resume: false,
+      });
+      configureModel(config, sample);
+      return config;
+    } catch (e) {
+      (e as Error).message = `${s.label}: ${(e as Error).message}`;
+      throw e;
     }
-    return config;
   });
   const shown = subset(data.test, indices);
   const points: SweepPoint[] = [];
@@ -171,6 +175,7 @@ export async function sweepSettings(
         seed: config.seed,
         augment: config.augment,
         progress,
+        betweenSteps: tuneNewShapes,
       });
       const metrics = await evaluateModel(model, { data, config, backend, training, progress });
       const scored = await scoreSet(model, shown, {

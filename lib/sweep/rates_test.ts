@@ -7,7 +7,8 @@ import {
 } from "../../tests/assert.ts";
 import { assertNoLeak, useBackend } from "../../tests/tf_helpers.ts";
 import type { BackendInfo } from "../backend.ts";
-import { resolveRunConfig, type RunConfig } from "../config.ts";
+import type { RunConfig } from "../config.ts";
+import { resolveRunConfig, withSettings } from "../families/resolve.ts";
 import { stripesDataset } from "../data/stripes.ts";
 import { paperTable4Auroc } from "../eval/paper_tables.ts";
 import { summaryTableRows, sweepTableRows } from "../eval/table.ts";
@@ -62,7 +63,7 @@ Deno.test("sweepSettings() trains and scores one model per setting, keeping exam
     });
   });
   assertEquals(seen, ["0:r=1", "1:r=2"]);
-  assertEquals(points.map((p) => p.config.division), [[1, 1, 1], [2, 2, 1]]);
+  assertEquals(points.map((p) => p.config.settings.division), [[1, 1, 1], [2, 2, 1]]);
   for (const p of points) {
     assertEquals(p.metrics.n_test, 6);
     assert(p.metrics.image_auroc! >= 0 && p.metrics.image_auroc! <= 1);
@@ -87,7 +88,10 @@ Deno.test("sweepSettings() trains and scores one model per setting, keeping exam
   assertEquals(rows[1].tiles.map((t) => t?.kind ?? null), [null, null, "heat", "heat"]);
   assertEquals(sweepGrid(DATA.test, points, { maps: false }).rows.length, 2);
 
-  const table = sweepTableRows(points, (p) => paperTable4Auroc(p.config.division![0]));
+  const table = sweepTableRows(
+    points,
+    (p) => paperTable4Auroc((p.config.settings.division as number[])[0]),
+  );
   assertEquals(table.map((r) => r["paper (MVTec AD)"]), [0.716, 0.784]);
   assertEquals(table[0].image_auroc, points[0].metrics.image_auroc);
 });
@@ -126,18 +130,19 @@ Deno.test("sweepSettings() reuses a known point with the same configuration", as
     examples: [0],
   });
   const lines: string[] = [];
-  const base2: RunConfig = { ...BASE, division: [2, 2, 1] };
-  const again = await sweepSettings(base2, memorySettings([BASE.memory]), {
+  const base2: RunConfig = withSettings(BASE, { division: [2, 2, 1] });
+  const memory = BASE.settings.memory as number;
+  const again = await sweepSettings(base2, memorySettings([memory]), {
     backend: BACKEND,
     data: DATA,
     examples: [0],
     known: first,
     progress: { update() {}, end() {}, line: (t) => lines.push(t) },
   });
-  assertEquals(again[0].label, `N=${BASE.memory}`);
+  assertEquals(again[0].label, `N=${memory}`);
   assertEquals(again[0].metrics, first[0].metrics);
-  assertEquals(lines, [`N=${BASE.memory}: same model as r=2, reused`]);
-  assert(!sameTraining(BASE, { ...BASE, memory: 6 }));
+  assertEquals(lines, [`N=${memory}: same model as r=2, reused`]);
+  assert(!sameTraining(BASE, withSettings(BASE, { memory: 6 })));
   assert(sameTraining(BASE, { ...BASE, out: "elsewhere", backend: "wasm" }));
 });
 

@@ -8,10 +8,20 @@
  *
  * Writes go to a temporary file in the same folder, are flushed to disk, then renamed
  * over the old checkpoint: a run killed while writing leaves the previous checkpoint.
+ *
+ * What training keeps in one ({@linkcode saveTrainingState},
+ * {@linkcode restoreTrainingState}): every parameter of the model (`params/<name>`), each
+ * objective's Adam moments (`opt/<objective>/<name>`) and step, the position (epoch,
+ * batch, step), the epoch history, and the run's metadata that a resumed run must match
+ * ({@linkcode checkSameRun}).
  * @module
  */
 import type { TensorData } from "../nn/params.ts";
+import { writeFileAtomic } from "../util/fs.ts";
 import { checkpointPauseMs } from "../util/test_hooks.ts";
+import { NonFiniteLossError, ResumeError } from "./errors.ts";
+import { describeIoError, type RunDir, RunDirError } from "./run_dir.ts";
+import type { EpochStats, TrainableModel } from "./trainer.ts";
 
 const MAGIC = "DAADCKPT";
 const VERSION = 1;
@@ -127,39 +137,6 @@ export async function decodeCheckpoint(
   return { meta: header.meta, tensors };
 }
 
-/**
- * Writes `bytes` to `path` atomically: temporary file in the same folder, fsync, rename.
- * On failure the temporary file is removed and `path` is untouched. `pauseMs` (tests
- * only) waits half-way through the write.
- */
-export async function writeFileAtomic(
-  path: string,
-  bytes: Uint8Array,
-  pauseMs: number | null = null,
-): Promise<void> {
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  try {
-    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-    try {
-      let written = 0;
-      const half = pauseMs == null ? bytes.length : Math.floor(bytes.length / 2);
-      while (written < half) written += await file.write(bytes.subarray(written, half));
-      if (pauseMs != null) {
-        console.error("checkpoint: paused mid-write");
-        await new Promise((r) => setTimeout(r, pauseMs));
-      }
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
-}
-
 /** Writes a checkpoint file atomically. */
 export async function writeCheckpoint(path: string, ckpt: Checkpoint): Promise<void> {
   await writeFileAtomic(path, await encodeCheckpoint(ckpt), checkpointPauseMs());
@@ -175,4 +152,89 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
     throw new CheckpointError(`cannot read checkpoint ${path}: ${(e as Error).message}`);
   }
   return await decodeCheckpoint(bytes, path);
+}
+
+/** Where training stands: what a checkpoint records to resume exactly. */
+export interface TrainingPosition {
+  /** Completed epochs. */
+  epoch: number;
+  /** Batches done in the current (incomplete) epoch. */
+  batch: number;
+  step: number;
+}
+
+function allFinite(state: Map<string, TensorData>): string | null {
+  for (const [name, t] of state) {
+    for (let i = 0; i < t.values.length; i++) {
+      if (!Number.isFinite(t.values[i])) return name;
+    }
+  }
+  return null;
+}
+
+export async function saveTrainingState(
+  model: TrainableModel,
+  dir: RunDir,
+  pos: TrainingPosition,
+  meta: Record<string, unknown>,
+  history: EpochStats[],
+): Promise<void> {
+  const tensors = new Map<string, TensorData>();
+  const params = await model.params.snapshot();
+  const bad = allFinite(params);
+  if (bad != null) {
+    throw new NonFiniteLossError(
+      `parameter '${bad}' is not finite at epoch ${pos.epoch}; the last good checkpoint is kept`,
+    );
+  }
+  for (const [k, v] of params) tensors.set(`params/${k}`, v);
+  const optSteps: Record<string, number> = {};
+  for (const obj of model.objectives) {
+    const st = await obj.optimizer.state();
+    optSteps[obj.name] = st.step;
+    for (const [k, v] of st.moments) tensors.set(`opt/${obj.name}/${k}`, v);
+  }
+  try {
+    await writeCheckpoint(dir.checkpointPath, {
+      meta: { ...meta, position: pos, optimizerSteps: optSteps, history },
+      tensors,
+    });
+  } catch (e) {
+    throw new RunDirError(`cannot write checkpoint ${dir.checkpointPath}: ${describeIoError(e)}`);
+  }
+}
+
+/** Restores model and optimizer state from a checkpoint; returns the saved position. */
+export function restoreTrainingState(
+  model: TrainableModel,
+  ckpt: Checkpoint,
+): { position: TrainingPosition; history: EpochStats[] } {
+  const pick = (prefix: string) => {
+    const out = new Map<string, TensorData>();
+    for (const [k, v] of ckpt.tensors) if (k.startsWith(prefix)) out.set(k.slice(prefix.length), v);
+    return out;
+  };
+  model.params.load(pick("params/"));
+  const steps = (ckpt.meta.optimizerSteps ?? {}) as Record<string, number>;
+  for (const obj of model.objectives) {
+    obj.optimizer.load({ step: steps[obj.name] ?? 0, moments: pick(`opt/${obj.name}/`) });
+  }
+  return {
+    position: ckpt.meta.position as TrainingPosition,
+    history: (ckpt.meta.history ?? []) as EpochStats[],
+  };
+}
+
+/** Compares the saved run metadata with this run's; names the first difference. */
+export function checkSameRun(
+  saved: Record<string, unknown>,
+  current: Record<string, unknown>,
+): void {
+  const a = JSON.stringify(saved.config ?? null), b = JSON.stringify(current.config ?? null);
+  if (a !== b) {
+    throw new ResumeError(
+      `the checkpoint was written by a run with another configuration; resume with the same ` +
+        `flags (saved: ${a}; now: ${b})`,
+    );
+  }
 }

@@ -3,7 +3,7 @@
  * reports written after training. Every JSON file is written atomically.
  * @module
  */
-import { writeFileAtomic } from "./checkpoint.ts";
+import { writeFileAtomic } from "../util/fs.ts";
 
 /** Raised when a run folder cannot be used; the message names the folder and the fix. */
 export class RunDirError extends Error {

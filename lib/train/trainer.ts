@@ -23,14 +23,22 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { pendingTunes, tuneWebGpuKernels } from "../kernels/webgpu/autotune.ts";
 import { type Augment, batchesPerEpoch, type ImageSet, trainBatches } from "../data/image_set.ts";
-import type { ParamStore, TensorData } from "../nn/params.ts";
+import type { ParamStore } from "../nn/params.ts";
 import { deriveSeed, Rng } from "../util/rng.ts";
 import type { Adam } from "./adam.ts";
-import { type Checkpoint, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import {
+  checkSameRun,
+  readCheckpoint,
+  restoreTrainingState,
+  saveTrainingState,
+  type TrainingPosition as Position,
+} from "./checkpoint.ts";
+import { NonFiniteLossError, ResumeError } from "./errors.ts";
 import { type ProgressSink, silentProgress } from "./progress.ts";
-import { describeIoError, type RunDir, RunDirError } from "./run_dir.ts";
+import type { RunDir } from "./run_dir.ts";
+
+export { NonFiniteLossError, restoreTrainingState, ResumeError };
 
 /** Loss terms computed inside the gradient tape. */
 export interface LossTerms {
@@ -75,6 +83,12 @@ export interface TrainOptions {
   resume?: boolean;
   /** Saved in the checkpoint's metadata; a resumed run must match it. */
   meta?: Record<string, unknown>;
+  /**
+   * Checks the metadata of the checkpoint a run resumes from; throws
+   * {@linkcode ResumeError} when it belongs to another run. Default: its `config` must
+   * equal `meta.config` (as JSON).
+   */
+  checkResume?: (saved: Record<string, unknown>) => void | Promise<void>;
   progress?: ProgressSink;
   /** Called after every epoch (notebook plots, evaluation); may be async. */
   onEpochEnd?: (stats: EpochStats) => void | Promise<void>;
@@ -82,6 +96,12 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Called after every optimisation step (after its log line, if any). */
   onStep?: (report: StepReport) => void | Promise<void>;
+  /**
+   * Awaited after every optimisation step, outside its timing: the backend's own work
+   * between steps, such as WebGPU's kernel tuning for shapes met for the first time
+   * (`tuneNewShapes` of `kernels/webgpu/autotune.ts`, which a run passes).
+   */
+  betweenSteps?: () => void | Promise<void>;
   /**
    * Called when training stops on `signal` (with a run folder: position saved). Default: a progress
    * line from {@linkcode interruptionLine}; the CLI adds how to continue (`--resume`).
@@ -142,103 +162,6 @@ export interface TrainResult {
   /** True when stopped early through `signal`. */
   interrupted: boolean;
   history: EpochStats[];
-}
-
-/** Raised when a loss becomes NaN or infinite. */
-export class NonFiniteLossError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "NonFiniteLossError";
-  }
-}
-
-/** Raised when a checkpoint does not belong to the run being resumed. */
-export class ResumeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ResumeError";
-  }
-}
-
-interface Position {
-  /** Completed epochs. */
-  epoch: number;
-  /** Batches done in the current (incomplete) epoch. */
-  batch: number;
-  step: number;
-}
-
-function allFinite(state: Map<string, TensorData>): string | null {
-  for (const [name, t] of state) {
-    for (let i = 0; i < t.values.length; i++) {
-      if (!Number.isFinite(t.values[i])) return name;
-    }
-  }
-  return null;
-}
-
-async function saveCheckpoint(
-  model: TrainableModel,
-  dir: RunDir,
-  pos: Position,
-  meta: Record<string, unknown>,
-  history: EpochStats[],
-): Promise<void> {
-  const tensors = new Map<string, TensorData>();
-  const params = await model.params.snapshot();
-  const bad = allFinite(params);
-  if (bad != null) {
-    throw new NonFiniteLossError(
-      `parameter '${bad}' is not finite at epoch ${pos.epoch}; the last good checkpoint is kept`,
-    );
-  }
-  for (const [k, v] of params) tensors.set(`params/${k}`, v);
-  const optSteps: Record<string, number> = {};
-  for (const obj of model.objectives) {
-    const st = await obj.optimizer.state();
-    optSteps[obj.name] = st.step;
-    for (const [k, v] of st.moments) tensors.set(`opt/${obj.name}/${k}`, v);
-  }
-  try {
-    await writeCheckpoint(dir.checkpointPath, {
-      meta: { ...meta, position: pos, optimizerSteps: optSteps, history },
-      tensors,
-    });
-  } catch (e) {
-    throw new RunDirError(`cannot write checkpoint ${dir.checkpointPath}: ${describeIoError(e)}`);
-  }
-}
-
-/** Restores model and optimizer state from a checkpoint; returns the saved position. */
-export function restoreTrainingState(
-  model: TrainableModel,
-  ckpt: Checkpoint,
-): { position: Position; history: EpochStats[] } {
-  const pick = (prefix: string) => {
-    const out = new Map<string, TensorData>();
-    for (const [k, v] of ckpt.tensors) if (k.startsWith(prefix)) out.set(k.slice(prefix.length), v);
-    return out;
-  };
-  model.params.load(pick("params/"));
-  const steps = (ckpt.meta.optimizerSteps ?? {}) as Record<string, number>;
-  for (const obj of model.objectives) {
-    obj.optimizer.load({ step: steps[obj.name] ?? 0, moments: pick(`opt/${obj.name}/`) });
-  }
-  return {
-    position: ckpt.meta.position as Position,
-    history: (ckpt.meta.history ?? []) as EpochStats[],
-  };
-}
-
-/** Compares the saved run metadata with this run's; names the first difference. */
-function checkSameRun(saved: Record<string, unknown>, current: Record<string, unknown>): void {
-  const a = JSON.stringify(saved.config ?? null), b = JSON.stringify(current.config ?? null);
-  if (a !== b) {
-    throw new ResumeError(
-      `the checkpoint was written by a run with another configuration; resume with the same ` +
-        `flags (saved: ${a}; now: ${b})`,
-    );
-  }
 }
 
 /** One optimisation step of one objective; returns the loss terms as numbers. */
@@ -309,7 +232,8 @@ async function startPosition(loop: Loop): Promise<{ position: Position; history:
   const runDir = options.runDir;
   if (runDir == null) throw new ResumeError("resuming needs a run folder");
   const ckpt = await readCheckpoint(runDir.checkpointPath);
-  checkSameRun(ckpt.meta, meta);
+  if (options.checkResume != null) await options.checkResume(ckpt.meta);
+  else checkSameRun(ckpt.meta, meta);
   const restored = restoreTrainingState(model, ckpt);
   const pos = restored.position;
   // Drop log lines written after the checkpoint by the interrupted process.
@@ -407,8 +331,8 @@ async function trainEpoch(loop: Loop, epoch: number, start: Position): Promise<E
     checkFinite(loop, losses, pos);
     for (const [k, v] of Object.entries(losses)) pass.sums[k] = (pass.sums[k] ?? 0) + v;
     pass.steps++;
-    // On WebGPU, shapes met for the first time are tuned once, outside the timed step.
-    if (tf.getBackend() === "webgpu" && pendingTunes().length > 0) await tuneWebGpuKernels();
+    // Work between steps, outside the timed step (WebGPU: tuning the shapes met first).
+    await options.betweenSteps?.();
     progress.update({
       label,
       done: batchIndex,
@@ -476,7 +400,7 @@ async function finishEpoch(
       losses: undefined,
       ...losses,
     });
-    await saveCheckpoint(model, options.runDir, position, meta, history);
+    await saveTrainingState(model, options.runDir, position, meta, history);
   }
   return { stats, position };
 }
@@ -530,7 +454,7 @@ export async function train(
       interrupted = true;
       progress.end();
       if (runDir != null) {
-        await saveCheckpoint(model, runDir, pos, loop.meta, history);
+        await saveTrainingState(model, runDir, pos, loop.meta, history);
         interrupt({ epoch: epoch + 1, batch: pos.batch, atEpochEnd: false });
       }
       break;

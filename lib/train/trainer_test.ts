@@ -206,6 +206,51 @@ Deno.test("resuming with another configuration is refused", async () => {
   await Deno.remove(dir.path, { recursive: true });
 });
 
+Deno.test("train() awaits betweenSteps after every step, and checkResume decides whether it resumes", async () => {
+  const data = images(16);
+  const dir = await RunDir.open(await Deno.makeTempDir(), { resume: true });
+  const m1 = linearModel(4);
+  let calls = 0;
+  const order: string[] = [];
+  await train(m1, data, {
+    batchSize: 4,
+    seed: 1,
+    augment: "none",
+    epochs: 1,
+    runDir: dir,
+    meta: { config: { a: 1 } },
+    onStep: (r) => {
+      order.push(`step ${r.step}`);
+    },
+    betweenSteps: async () => {
+      await Promise.resolve();
+      calls++;
+      order.push("between");
+    },
+  });
+  assertEquals(calls, 4);
+  assertEquals(order.slice(0, 2), ["between", "step 1"]);
+  // The default check would refuse { a: 2 }; a check of the caller's decides instead.
+  const seen: unknown[] = [];
+  const m2 = linearModel(4);
+  const r = await train(m2, data, {
+    batchSize: 4,
+    seed: 1,
+    augment: "none",
+    epochs: 2,
+    runDir: dir,
+    resume: true,
+    meta: { config: { a: 2 } },
+    checkResume: (saved) => {
+      seen.push(saved.config);
+    },
+  });
+  assertEquals([seen, r.epochs], [[{ a: 1 }], 2]);
+  m1.dispose();
+  m2.dispose();
+  await Deno.remove(dir.path, { recursive: true });
+});
+
 Deno.test("train() keeps the tensor count stable over many steps", async () => {
   const data = images(40);
   const model = new DaadModel(tinyDaad, 1, { lr: 1e-3 });

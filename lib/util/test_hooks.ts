@@ -1,6 +1,6 @@
 /**
  * Fault-injection knobs for the reliability tests, read from the environment. They
- * change nothing unless set. Documented in the README ("What happens when...").
+ * change nothing unless set. Documented in docs/reliability.md ("What happens when...").
  *
  * - `DAAD_TEST_PAUSE_IN_CHECKPOINT_MS=N`: after writing half of a checkpoint's temporary
  *   file, print "checkpoint: paused mid-write" on stderr and wait N ms (a test kills the

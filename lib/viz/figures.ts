@@ -17,7 +17,6 @@
  * ```
  * @module
  */
-import { summarizeMemoryUsage } from "../memory/diagnostics.ts";
 import type { ProPoint, RocPoint } from "../metrics/mod.ts";
 
 /** One plotly.js trace (`scatter`, `bar`, `histogram`...), plain JSON. */
@@ -507,28 +506,36 @@ export interface MemoryUsageOptions {
   /** Sort items by weight, largest first (item order in a bank is arbitrary). Default true. */
   sort?: boolean;
   title?: string;
+  /**
+   * The bank's usage in numbers (`summarizeMemoryUsage` of `memory/diagnostics.ts`, or a
+   * `MemoryDiagnostics`), said in the default title.
+   */
+  summary?: { items: number; unused: number; itemsFor90: number };
 }
-
-export { type MemoryUsageSummary, summarizeMemoryUsage } from "../memory/diagnostics.ts";
 
 /**
  * How much addressing weight each memory item receives (e.g. the mean over a test set of
- * each item's weight), as bars of each item's share of the total; the title says how
- * many items carry 90% of it and how many are never used.
+ * each item's weight), as bars of each item's share of the total; with a `summary`, the
+ * title says how many items carry 90% of it and how many are never used.
  */
 export function memoryUsageFigure(
   usage: ArrayLike<number>,
   options: MemoryUsageOptions = {},
 ): Figure {
   if (usage.length === 0) throw new RangeError("usage is empty: expected one weight per item");
-  const s = summarizeMemoryUsage(usage);
   const v = Array.from(usage);
+  v.forEach((w, i) => {
+    if (!(Number.isFinite(w) && w >= 0)) {
+      throw new RangeError(`usage[${i}] is ${w}, expected a finite weight >= 0`);
+    }
+  });
   const total = v.reduce((a, b) => a + b, 0);
   let order = v.map((_, i) => i);
   if (options.sort ?? true) order = order.sort((a, b) => v[b] - v[a] || a - b);
+  const s = options.summary;
   const title = options.title ??
-    `Memory usage: ${s.itemsFor90} of ${s.items} items carry 90% of the weight, ` +
-      `${s.unused} unused`;
+    (s == null ? "Memory usage" : `Memory usage: ${s.itemsFor90} of ${s.items} items carry ` +
+      `90% of the weight, ${s.unused} unused`);
   return {
     data: [{
       type: "bar",

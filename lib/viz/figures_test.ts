@@ -1,4 +1,5 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { summarizeMemoryUsage } from "../memory/diagnostics.ts";
 import type { EpochStats } from "../train/trainer.ts";
 import {
   barFigure,
@@ -9,7 +10,6 @@ import {
   rocFigure,
   scatterFigure,
   scoreHistogramFigure,
-  summarizeMemoryUsage,
 } from "./figures.ts";
 
 /** A figure survives a JSON round trip unchanged: plain arrays, no undefined, no NaN. */
@@ -204,7 +204,7 @@ Deno.test("scatterFigure() draws one marker series per group with hover names", 
 });
 
 Deno.test("memoryUsageFigure() shows each item's share of the weight, largest first", () => {
-  const fig = memoryUsageFigure([1, 0, 6, 3]);
+  const fig = memoryUsageFigure([1, 0, 6, 3], { summary: summarizeMemoryUsage([1, 0, 6, 3]) });
   const y = fig.data[0].y as number[];
   assertEquals(y.length, 4);
   assertAlmostEquals(y.reduce((a, b) => a + b, 0), 1, 1e-12);
@@ -220,10 +220,12 @@ Deno.test("memoryUsageFigure() shows each item's share of the weight, largest fi
   assertPlainJson(fig);
 });
 
-Deno.test("summarizeMemoryUsage() counts unused items and rejects negative weights", () => {
-  assertEquals(summarizeMemoryUsage([0, 0, 5]), { items: 3, unused: 2, itemsFor90: 1 });
-  assertEquals(summarizeMemoryUsage([1, 1, 1, 1]), { items: 4, unused: 0, itemsFor90: 4 });
-  assertThrows(() => summarizeMemoryUsage([1, -2]), RangeError, "usage[1] is -2");
+Deno.test("memoryUsageFigure() takes plain numbers and rejects negative weights", () => {
+  assertEquals(
+    (memoryUsageFigure([0, 0, 5]).layout.title as { text: string }).text,
+    "Memory usage",
+  );
+  assertThrows(() => memoryUsageFigure([1, -2]), RangeError, "usage[1] is -2");
   assertThrows(() => memoryUsageFigure([]), RangeError, "usage is empty");
 });
 

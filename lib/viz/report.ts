@@ -23,7 +23,7 @@
  * @module
  */
 import type { ProPoint, RocPoint } from "../metrics/mod.ts";
-import { writeFileAtomic } from "../train/checkpoint.ts";
+import { writeFileAtomic } from "../util/fs.ts";
 import { table } from "./display.ts";
 import {
   type Figure,

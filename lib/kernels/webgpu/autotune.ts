@@ -5,7 +5,8 @@
  *
  * In the default mode, `auto`, an op runs tfjs's kernel until its shape has been tuned:
  * the first call of each (op, shape) records it, and {@linkcode tuneWebGpuKernels}
- * (which the bench and the trainer await after their first step) times tfjs's kernel
+ * (which the bench awaits after its first step, and a run between training steps
+ * through {@linkcode tuneNewShapes}) times tfjs's kernel
  * and every tile candidate on random inputs of that shape and keeps the fastest. A kit
  * kernel therefore runs only where it measured faster than tfjs's. Decisions are kept
  * per (op, shape, device) in memory and, when a cache directory is set, in
@@ -307,6 +308,14 @@ export interface TuneOptions {
    * tfjs's kernel and stay pending). Default: no limit.
    */
   budgetMs?: number;
+}
+
+/**
+ * Tunes the shapes recorded since the last call when the backend is WebGPU (nothing
+ * otherwise): the trainer's `betweenSteps` hook, awaited outside the timed step.
+ */
+export async function tuneNewShapes(): Promise<void> {
+  if (tf.getBackend() === "webgpu" && pending.size > 0) await tuneWebGpuKernels();
 }
 
 /**

@@ -67,7 +67,7 @@ export const MNAD_VARIANTS: readonly MnadVariant[] = ["paper", "official"];
  * numbers and for which §4.1's λ_c, λ_s, λ and γ were chosen (the paper reading's
  * compactness gradient is hundreds of times larger at C = 512). Measured on the
  * synthetic video it is ahead for prediction in every seed and level for reconstruction;
- * the README and `docs/mnad-variants.md` give the numbers.
+ * `docs/results.md` and `docs/mnad-variants.md` give the numbers.
  */
 export const DEFAULT_MNAD_VARIANT: MnadVariant = "official";
 

@@ -7,7 +7,7 @@
  * (measured: DAAD at 256 px, width 16, batch 8 needs about 4.6 GiB). Every tensor tfjs
  * allocates on wasm goes through the module's `_malloc` from JavaScript, so the kit checks
  * there: a failed allocation, or a heap grown to within {@linkcode WASM_HEAP_MARGIN} of the
- * cap (XNNPACK's own buffers follow the tensors), throws {@linkcode WasmOutOfMemoryError}.
+ * cap (XNNPACK's own buffers follow the tensors), throws {@linkcode WasmHeapFullError}.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -18,7 +18,7 @@ export const WASM_HEAP_LIMIT = 4 * 2 ** 30;
 export const WASM_HEAP_MARGIN = 256 * 2 ** 20;
 
 /** Raised when a run needs more memory than the `wasm` backend's heap can hold. */
-export class WasmOutOfMemoryError extends Error {
+export class WasmHeapFullError extends Error {
   constructor(heapBytes: number, limitBytes: number) {
     super(
       `out of memory on the wasm backend: its heap is capped at ` +
@@ -26,7 +26,7 @@ export class WasmOutOfMemoryError extends Error {
         `${(heapBytes / 2 ** 30).toFixed(2)} GiB of it. Lower --batch, --size or --width, or ` +
         `train on a GPU (--backend webgpu or tensorflow)`,
     );
-    this.name = "WasmOutOfMemoryError";
+    this.name = "WasmHeapFullError";
   }
 }
 
@@ -45,7 +45,7 @@ function wasmModule(): WasmModule | undefined {
 
 /**
  * Wraps the wasm module's allocator so that running out of heap throws
- * {@linkcode WasmOutOfMemoryError}. Wraps once; a later call only sets the limit (tests
+ * {@linkcode WasmHeapFullError}. Wraps once; a later call only sets the limit (tests
  * lower it). Does nothing when `wasm` is not loaded.
  */
 export function guardWasmHeap(limit = WASM_HEAP_LIMIT): void {
@@ -61,7 +61,7 @@ export function guardWasmHeap(limit = WASM_HEAP_LIMIT): void {
     const heap = mod.HEAPU8.buffer.byteLength;
     if (ptr === 0 || heap > heapLimit - WASM_HEAP_MARGIN) {
       if (ptr !== 0) mod._free(ptr);
-      throw new WasmOutOfMemoryError(heap, heapLimit);
+      throw new WasmHeapFullError(heap, heapLimit);
     }
     return ptr;
   };

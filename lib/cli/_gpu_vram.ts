@@ -1,12 +1,12 @@
 /**
- * Peak GPU memory over a stretch of work, read from `nvidia-smi` sampling in the
+ * Peak video memory (VRAM) over a stretch of work, read from `nvidia-smi` sampling in the
  * background (the WebGPU API reports no memory use). Absent `nvidia-smi` (no NVIDIA GPU,
  * or a software adapter) the sampler is null and figures are reported as unavailable.
  *
  * @example
  * ```ts
- * import { startGpuMemorySampler } from "./_gpu_memory.ts";
- * const sampler = await startGpuMemorySampler();
+ * import { startVramSampler } from "./_gpu_vram.ts";
+ * const sampler = await startVramSampler();
  * // ... run GPU work ...
  * console.log(sampler == null ? "no nvidia-smi" : await sampler.stop());
  * ```
@@ -14,7 +14,7 @@
  */
 
 /** What a sampler saw, in MiB as nvidia-smi reports (all processes on GPU 0). */
-export interface GpuMemoryPeak {
+export interface VramPeak {
   /** The first sample, taken as the work started. */
   base_mib: number;
   peak_mib: number;
@@ -22,8 +22,8 @@ export interface GpuMemoryPeak {
 }
 
 /** A running sampler: stop it to get the peak. */
-export interface GpuMemorySampler {
-  stop(): Promise<GpuMemoryPeak>;
+export interface VramSampler {
+  stop(): Promise<VramPeak>;
 }
 
 /** nvidia-smi's query of GPU 0's used memory every `intervalMs`. */
@@ -43,9 +43,9 @@ export function nvidiaSmiCommand(intervalMs = 100): string[] {
  * line, and keeps the largest; null when the command cannot start or prints nothing
  * numeric in its first second.
  */
-export async function startGpuMemorySampler(
+export async function startVramSampler(
   command: string[] = nvidiaSmiCommand(),
-): Promise<GpuMemorySampler | null> {
+): Promise<VramSampler | null> {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(command[0], {

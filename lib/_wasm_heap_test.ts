@@ -6,10 +6,10 @@ import {
   WASM_HEAP_LIMIT,
   WASM_HEAP_MARGIN,
   wasmHeapBytes,
-  WasmOutOfMemoryError,
-} from "./_wasm_memory.ts";
+  WasmHeapFullError,
+} from "./_wasm_heap.ts";
 
-Deno.test("guardWasmHeap() turns a heap grown near its cap into WasmOutOfMemoryError", async () => {
+Deno.test("guardWasmHeap() turns a heap grown near its cap into WasmHeapFullError", async () => {
   await initBackend("wasm", { quiet: true, threads: 1 });
   const heap = wasmHeapBytes()!;
   assert(heap > 0);
@@ -25,7 +25,7 @@ Deno.test("guardWasmHeap() turns a heap grown near its cap into WasmOutOfMemoryE
     } catch (e) {
       error = e;
     }
-    assert(error instanceof WasmOutOfMemoryError, `expected WasmOutOfMemoryError, got ${error}`);
+    assert(error instanceof WasmHeapFullError, `expected WasmHeapFullError, got ${error}`);
     assert(/capped at .* GiB.*Lower --batch, --size or --width/.test(error.message), error.message);
     assertEquals(tf.memory().numTensors, before);
   } finally {
