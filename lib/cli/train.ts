@@ -17,7 +17,7 @@ import {
 } from "../config.ts";
 import { consoleProgress } from "../train/progress.ts";
 import { interruptionLine, NonFiniteLossError } from "../train/trainer.ts";
-import { nanAtStep } from "../util/test_hooks.ts";
+import { holdAfterEpoch, nanAtStep } from "../util/test_hooks.ts";
 import { readRunRecord, type RunOptions, trainRun } from "../run.ts";
 import { isSweep, trainSweep } from "../sweep/categories.ts";
 import { RunDir } from "../train/run_dir.ts";
@@ -171,7 +171,8 @@ ${
   ).join("\n")
 }
 Writes DIR/config.json, DIR/log.jsonl, DIR/checkpoint.ckpt and, after training, DIR/metrics.json.
-Ctrl-C saves a checkpoint at the current step; continue with --resume --out DIR.`;
+Ctrl-C (or SIGTERM, as Slurm sends) saves a checkpoint at the current step; continue with
+--resume --out DIR.`;
 
 /** Adds the flag that helps to a library error (the trainer's messages name no flag). */
 function withFlagHints(e: unknown): never {
@@ -217,7 +218,7 @@ async function main(): Promise<number> {
     progress,
     signal: interruptSignal(),
     onInterrupt: (at) => progress.line(`${interruptionLine(at)} — continue with --resume`),
-    faults: { nanAtStep: nanAtStep() },
+    faults: { nanAtStep: nanAtStep(), holdAfterEpoch: holdAfterEpoch(config.out) },
   };
   if (isSweep(config)) {
     const sweep = await trainSweep(config, options).catch(withFlagHints);
