@@ -260,7 +260,7 @@ export interface Submission {
 export function sbatchCommands(files: SlurmFiles): string[] {
   return [
     `jid=$(sbatch --parsable ${shellQuote(files.arrayScript)})`,
-    `sbatch --dependency=afterany:\${jid%%;*} ${shellQuote(files.tableScript)}`,
+    `sbatch --dependency=afterany:\${jid%;*} ${shellQuote(files.tableScript)}`,
   ];
 }
 

@@ -201,7 +201,7 @@ Deno.test("submitSlurmFiles() submits the array, then the table job after any en
   assertEquals(await activeJobs(files.dir, fake), ["42"], "job 44 has ended");
   assertEquals(sbatchCommands(files), [
     `jid=$(sbatch --parsable ${files.arrayScript})`,
-    `sbatch --dependency=afterany:\${jid%%;*} ${files.tableScript}`,
+    `sbatch --dependency=afterany:\${jid%;*} ${files.tableScript}`,
   ]);
   await Deno.remove(dir, { recursive: true });
 });
