@@ -69,6 +69,10 @@ Deno.test("sweep slurm --dry-run writes the Table 2 array of 60 tasks and submit
     assert(r.out.includes(`wrote ${out}/slurm/array.sbatch (60 task(s)) and`), r.out);
     assert(r.out.includes("dry run: nothing submitted. To submit:"), r.out);
     assert(r.out.includes(`jid=$(sbatch --parsable ${out}/slurm/array.sbatch)`), r.out);
+    assert(
+      r.out.includes(`sbatch --dependency=afterany:\${jid%;*} ${out}/slurm/table.sbatch`),
+      r.out,
+    );
     const script = await Deno.readTextFile(`${out}/slurm/array.sbatch`);
     for (
       const line of [

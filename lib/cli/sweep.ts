@@ -44,6 +44,11 @@ import { buildSweepTable, sweepTableToMarkdown, writeSweepTable } from "../sweep
 
 registerUserError(SlurmError);
 
+/** Prints a line as it is (console.log would read '%' in a path or log line as a format). */
+function say(text: string): void {
+  console.log("%s", text);
+}
+
 /** The kit's folder: `deno task train` runs there. */
 const KIT_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -214,12 +219,12 @@ async function loadSweep(
 function printPlan(plan: SweepPlan, states: Map<string, string>): void {
   const width = Math.max(...plan.runs.map((r) => r.name.length));
   const axes = plan.axes.map((a) => `${a.name} ${a.values.length}`).join(" x ");
-  console.log(`sweep ${plan.name}: ${plan.runs.length} runs (${axes}) in ${show(plan.out)}`);
+  say(`sweep ${plan.name}: ${plan.runs.length} runs (${axes}) in ${show(plan.out)}`);
   for (const r of plan.runs) {
     const args = trainArgs(r, states.get(r.name) === "started").map((a) =>
       a === r.dir ? show(a) : a
     );
-    console.log(
+    say(
       `${String(r.index).padStart(4)}  ${(states.get(r.name) ?? "").padEnd(8)}  ` +
         `${r.name.padEnd(width)}  deno task train ${args.join(" ")}`,
     );
@@ -229,8 +234,8 @@ function printPlan(plan: SweepPlan, states: Map<string, string>): void {
 async function writeTable(plan: SweepPlan): Promise<boolean> {
   const table = await buildSweepTable(plan);
   const md = await writeSweepTable(plan, table);
-  console.log(sweepTableToMarkdown(table, plan.axes.map((a) => a.name)));
-  console.log(
+  say(sweepTableToMarkdown(table, plan.axes.map((a) => a.name)));
+  say(
     `wrote ${show(md)}, table.json, table.csv: ${table.runs.length} of ${table.planned} runs` +
       (table.complete ? "" : `; missing: ${table.missing.join(", ")}`),
   );
@@ -246,7 +251,7 @@ async function main(): Promise<number> {
   const sbatchFlags = takeRepeated(axisFlags.rest, "sbatch");
   const { flags, positionals, help } = parseArgs(sbatchFlags.rest, FLAGS);
   if (help) {
-    console.log(formatHelp(USAGE, FLAGS, NOTES));
+    say(formatHelp(USAGE, FLAGS, NOTES));
     return 0;
   }
   const [command, file, ...extra] = positionals;
@@ -303,7 +308,7 @@ async function main(): Promise<number> {
   const states = new Map(statuses.map((s) => [s.run.name, s.state]));
   if (command === "plan") {
     if (flags.json) {
-      console.log(JSON.stringify(
+      say(JSON.stringify(
         { ...plan, runs: plan.runs.map((r) => ({ ...r, state: states.get(r.name) })) },
         null,
         2,
@@ -311,7 +316,7 @@ async function main(): Promise<number> {
       return 0;
     }
     printPlan(plan, states);
-    console.log(statusLine(statuses));
+    say(statusLine(statuses));
     return 0;
   }
 
@@ -327,7 +332,7 @@ async function main(): Promise<number> {
     const listeners: [Deno.Signal, () => void][] = [
       ["SIGINT", () => {
         if (!stop.signal.aborted) {
-          console.log("interrupt: no further run starts; the running ones checkpoint and stop");
+          say("interrupt: no further run starts; the running ones checkpoint and stop");
         }
         stop.abort();
       }],
@@ -343,13 +348,13 @@ async function main(): Promise<number> {
         command: [Deno.execPath(), "task", "train"],
         cwd: KIT_ROOT,
         env,
-        progress: { update() {}, end() {}, line: (t) => console.log(t) },
+        progress: { update() {}, end() {}, line: (t) => say(t) },
         signal: stop.signal,
         terminate: terminate.signal,
       });
       const failed = outcome.results.filter((r) => r.outcome === "failed");
       if (outcome.interrupted) {
-        console.log(
+        say(
           `sweep ${plan.name} interrupted: run the same command again to continue ` +
             `(finished runs are kept, stopped ones resume)`,
         );
@@ -357,7 +362,7 @@ async function main(): Promise<number> {
       }
       const complete = await writeTable(plan);
       if (failed.length > 0) {
-        console.log(`${failed.length} run(s) failed: ${failed.map((r) => r.name).join(", ")}`);
+        say(`${failed.length} run(s) failed: ${failed.map((r) => r.name).join(", ")}`);
       }
       return complete && failed.length === 0 ? 0 : EXIT_FAILURE;
     } finally {
@@ -367,9 +372,9 @@ async function main(): Promise<number> {
 
   // slurm
   const pending = statuses.filter((s) => s.state !== "finished").map((s) => s.run);
-  console.log(`sweep ${plan.name}: ${statusLine(statuses)}`);
+  say(`sweep ${plan.name}: ${statusLine(statuses)}`);
   if (pending.length === 0) {
-    console.log("every run has finished: nothing to submit; the table:");
+    say("every run has finished: nothing to submit; the table:");
     return await writeTable(plan) ? 0 : EXIT_FAILURE;
   }
   const dryRun = flags.dryRun === true;
@@ -399,25 +404,25 @@ async function main(): Promise<number> {
   await writePlan(plan);
   const files = await writeSlurmFiles(plan, pending, options);
   const skipped = plan.runs.length - pending.length;
-  console.log(
+  say(
     `wrote ${show(files.arrayScript)} (${pending.length} task(s)` +
       `${skipped > 0 ? `; ${skipped} finished run(s) left out` : ""}) and ${
         show(files.tableScript)
       }`,
   );
   if (dryRun) {
-    console.log("dry run: nothing submitted. To submit:");
-    for (const c of sbatchCommands(files)) console.log(`  ${c}`);
+    say("dry run: nothing submitted. To submit:");
+    for (const c of sbatchCommands(files)) say(`  ${c}`);
     return 0;
   }
   const ids = await submitSlurmFiles(files);
-  console.log(
+  say(
     `submitted array job ${ids.arrayJob} (${pending.length} task(s)) and table job ` +
       `${ids.tableJob} (runs after every task has ended: afterany)`,
   );
-  console.log(`array job: ${ids.arrayJob}`);
-  console.log(`table job: ${ids.tableJob}`);
-  console.log(`logs: ${show(slurmDir)}/logs; each run's output: <run folder>/train.log`);
+  say(`array job: ${ids.arrayJob}`);
+  say(`table job: ${ids.tableJob}`);
+  say(`logs: ${show(slurmDir)}/logs; each run's output: <run folder>/train.log`);
   return 0;
 }
 

@@ -243,7 +243,10 @@ export async function writePlan(plan: SweepPlan): Promise<string> {
   return path;
 }
 
-/** Reads `<dir>/plan.json`, written by `sweep local` or `sweep slurm`. */
+/**
+ * Reads `<dir>/plan.json`, written by `sweep local` or `sweep slurm`. The runs are taken to
+ * be in `dir`, so a sweep folder that was moved or copied still finds its runs.
+ */
 export async function readPlan(dir: string): Promise<SweepPlan> {
   const path = `${dir.replace(/\/+$/, "")}/plan.json`;
   let record: PlanRecord;
@@ -259,5 +262,10 @@ export async function readPlan(dir: string): Promise<SweepPlan> {
   if (record?.kind !== "daad-kit sweep" || !Array.isArray(record.plan?.runs)) {
     throw new ConfigError(`${path} is not a sweep plan of this kit`);
   }
-  return record.plan;
+  const out = resolve(dir);
+  return {
+    ...record.plan,
+    out,
+    runs: record.plan.runs.map((r) => ({ ...r, dir: `${out}/${r.name}` })),
+  };
 }

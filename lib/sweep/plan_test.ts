@@ -111,6 +111,10 @@ Deno.test("writePlan() and readPlan() keep the plan in the sweep folder", async 
   const plan = await expandSweep(spec({ seed: [0, 1] }), flags, { cwd: dir });
   assertEquals(await writePlan(plan), `${dir}/runs/s/plan.json`);
   assertEquals(await readPlan(`${dir}/runs/s/`), plan);
+  // A sweep folder moved elsewhere still finds its runs.
+  await Deno.rename(`${dir}/runs/s`, `${dir}/moved`);
+  const moved = await readPlan(`${dir}/moved`);
+  assertEquals([moved.out, moved.runs[1].dir], [`${dir}/moved`, `${dir}/moved/seed-1`]);
   await assertRejects(() => readPlan(dir), ConfigError, "holds no plan.json");
   await Deno.writeTextFile(`${dir}/plan.json`, "{}");
   await assertRejects(() => readPlan(dir), ConfigError, "is not a sweep plan of this kit");

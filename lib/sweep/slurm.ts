@@ -68,6 +68,14 @@ export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
+/** A path in an `#SBATCH` line: double-quoted when it holds spaces (sbatch reads those). */
+function sbatchPath(path: string): string {
+  if (/["\n\r]/.test(path)) {
+    throw new ConfigError(`a Slurm script cannot name the path ${JSON.stringify(path)}`);
+  }
+  return /\s/.test(path) ? `"${path}"` : path;
+}
+
 function checkOptions(o: SlurmOptions): void {
   const positive = (name: string, v: number | undefined) => {
     if (v != null && (!Number.isInteger(v) || v < 1)) {
@@ -122,7 +130,7 @@ export function arrayScript(plan: SweepPlan, runs: readonly PlannedRun[], o: Slu
 # holds the run (a requeued or resubmitted task continues from its checkpoint).
 #SBATCH --job-name=${plan.name}
 #SBATCH --array=0-${runs.length - 1}${o.arrayLimit != null ? `%${o.arrayLimit}` : ""}
-#SBATCH --output=${logs}/%A_%a.out
+#SBATCH --output=${sbatchPath(`${logs}/%A_%a.out`)}
 #SBATCH --open-mode=append
 #SBATCH --requeue
 #SBATCH --ntasks=1
@@ -176,7 +184,7 @@ export function tableScript(plan: SweepPlan, o: SlurmOptions): string {
 # writes table.json, table.md and table.csv from the runs that finished; it exits 1 when
 # some run has not finished (the table names them).
 #SBATCH --job-name=${plan.name}-table
-#SBATCH --output=${plan.out}/slurm/logs/table_%j.out
+#SBATCH --output=${sbatchPath(`${plan.out}/slurm/logs/table_%j.out`)}
 #SBATCH --open-mode=append
 #SBATCH --ntasks=1
 #SBATCH --time=${o.tableTime ?? "0:30:00"}

@@ -220,3 +220,17 @@ Deno.test("parseJobId() and shellQuote() read sbatch and write bash", async () =
   assertEquals(new TextDecoder().decode(r.stdout), "it's|a b|$HOME|x|");
   assertThrows(() => parseJobId(""), SlurmError);
 });
+
+Deno.test("the scripts double-quote a sweep folder with spaces in #SBATCH lines", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "daad sweep " });
+  const p = await plan(dir);
+  const s = arrayScript(p, p.runs, { root: "/kit", deno: "deno" });
+  assert(s.includes(`#SBATCH --output="${dir}/sw/slurm/logs/%A_%a.out"\n`), s);
+  assert(s.includes(`    out='${dir}/sw/seed-0'\n`), s);
+  assert(
+    tableScript(p, { root: "/kit", deno: "deno" }).includes(
+      `exec deno task sweep table '${dir}/sw'\n`,
+    ),
+  );
+  await Deno.remove(dir, { recursive: true });
+});

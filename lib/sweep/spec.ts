@@ -51,6 +51,9 @@ export interface SweepSpec {
 
 const KEYS = ["name", "description", "out", "base", "axes"];
 
+/** A sweep's name: it names its folder and its Slurm jobs. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
 /** The axes whose value "all" means every class of the data set. */
 export const CLASS_AXES: readonly string[] = ["normal", "category"];
 
@@ -85,7 +88,7 @@ export function parseSweepSpec(value: unknown, source: string): SweepSpec {
   }
   const fileName = source.split("/").at(-1)!.replace(/\.json$/i, "");
   const name = o.name ?? fileName;
-  if (typeof name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+  if (typeof name !== "string" || !NAME.test(name)) {
     throw fail(`"name" must be letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`);
   }
   if (o.description != null && typeof o.description !== "string") {
@@ -204,6 +207,11 @@ export interface SweepOverrides {
  * ```
  */
 export function withOverrides(spec: SweepSpec, o: SweepOverrides): SweepSpec {
+  if (o.name != null && !NAME.test(o.name)) {
+    throw new ConfigError(
+      `--name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(o.name)}`,
+    );
+  }
   const base = { ...spec.base };
   let axes = spec.axes.map((a) => ({ ...a }));
   for (const [k, v] of Object.entries(o.base ?? {})) {

@@ -56,6 +56,7 @@ Deno.test("withOverrides() replaces an axis in place, adds new ones, and a base 
   assertEquals([tiny.out, tiny.name], ["/tmp/x", "t"]);
   // The file's spec is unchanged.
   assertEquals(spec.axes.length, 3);
+  assertThrows(() => withOverrides(spec, { name: "my sweep" }), ConfigError, "--name must be");
   assertThrows(
     () => withOverrides(parseSweepSpec({ axes: { seed: [0] } }, "t"), { base: { seed: 1 } }),
     ConfigError,
