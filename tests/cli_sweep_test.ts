@@ -101,7 +101,8 @@ Deno.test("sweep slurm --dry-run writes the Table 2 array of 60 tasks and submit
   }
 });
 
-Deno.test("sweep refuses a bad sweep naming the axis, value or flag", async () => {
+Deno.test("sweep refuses a bad sweep naming the axis, value or flag, and writes nothing", async () => {
+  const never = `/tmp/daad-sweep-never-${crypto.randomUUID()}`;
   const cases: [string[], number, string][] = [
     [["plan", "--axis", "modle=ae", "--", "--data", "stripes"], 1, `"modle" is not a flag`],
     [["plan", "--axis", "model=ae,aee"], 1, `axis "model", value aee: --model expects`],
@@ -112,7 +113,12 @@ Deno.test("sweep refuses a bad sweep naming the axis, value or flag", async () =
     [["launch", TABLE2], 2, "unknown sweep command 'launch'"],
     [[], 2, "sweep needs a command"],
     [["plan"], 2, "give a sweep file, or --axis"],
-    [["slurm", TABLE2, "--dry-run", "--time", "soon"], 1, "--time expects a Slurm time limit"],
+    [
+      ["slurm", TABLE2, "--out", never, "--dry-run", "--time", "soon"],
+      1,
+      "--time expects a Slurm time limit",
+    ],
+    [["slurm", TABLE2, "--out", never, "--name", "a b"], 1, "--name must be letters"],
   ];
   for (const [args, code, message] of cases) {
     const r = await runTask("sweep", args);
@@ -120,6 +126,7 @@ Deno.test("sweep refuses a bad sweep naming the axis, value or flag", async () =
     assert(r.err.includes(message), `${args.join(" ")}: ${r.err}`);
     assertEquals(r.err.trim().split("\n").length, 1, r.err);
   }
+  assertEquals(await Deno.stat(never).catch(() => null), null);
 });
 
 const TINY = [

@@ -38,6 +38,7 @@ import {
   SlurmError,
   type SlurmOptions,
   submitSlurmFiles,
+  validateSlurmOptions,
   writeSlurmFiles,
 } from "../sweep/slurm.ts";
 import { buildSweepTable, sweepTableToMarkdown, writeSweepTable } from "../sweep/table.ts";
@@ -371,6 +372,20 @@ async function main(): Promise<number> {
   }
 
   // slurm
+  const options: SlurmOptions = {
+    root: KIT_ROOT,
+    deno: (flags.deno as string | undefined) ?? Deno.execPath(),
+    partition: flags.partition as string | undefined,
+    account: flags.account as string | undefined,
+    gpusPerTask: flags.gpusPerTask as number | undefined,
+    cpusPerTask: flags.cpusPerTask as number | undefined,
+    mem: flags.mem as string | undefined,
+    time: flags.time as string | undefined,
+    arrayLimit: flags.arrayLimit as number | undefined,
+    tableTime: flags.tableTime as string | undefined,
+    extra: sbatchFlags.values,
+  };
+  validateSlurmOptions(options);
   const pending = statuses.filter((s) => s.state !== "finished").map((s) => s.run);
   say(`sweep ${plan.name}: ${statusLine(statuses)}`);
   if (pending.length === 0) {
@@ -388,19 +403,6 @@ async function main(): Promise<number> {
       );
     }
   }
-  const options: SlurmOptions = {
-    root: KIT_ROOT,
-    deno: (flags.deno as string | undefined) ?? Deno.execPath(),
-    partition: flags.partition as string | undefined,
-    account: flags.account as string | undefined,
-    gpusPerTask: flags.gpusPerTask as number | undefined,
-    cpusPerTask: flags.cpusPerTask as number | undefined,
-    mem: flags.mem as string | undefined,
-    time: flags.time as string | undefined,
-    arrayLimit: flags.arrayLimit as number | undefined,
-    tableTime: flags.tableTime as string | undefined,
-    extra: sbatchFlags.values,
-  };
   await writePlan(plan);
   const files = await writeSlurmFiles(plan, pending, options);
   const skipped = plan.runs.length - pending.length;

@@ -76,7 +76,8 @@ function sbatchPath(path: string): string {
   return /\s/.test(path) ? `"${path}"` : path;
 }
 
-function checkOptions(o: SlurmOptions): void {
+/** Checks the options; throws {@linkcode ConfigError} naming the flag. */
+export function validateSlurmOptions(o: SlurmOptions): void {
   const positive = (name: string, v: number | undefined) => {
     if (v != null && (!Number.isInteger(v) || v < 1)) {
       throw new ConfigError(`--${name} expects a positive integer, got ${v}`);
@@ -116,7 +117,7 @@ function sbatchLines(o: SlurmOptions, gpus: boolean): string[] {
  * ```
  */
 export function arrayScript(plan: SweepPlan, runs: readonly PlannedRun[], o: SlurmOptions): string {
-  checkOptions(o);
+  validateSlurmOptions(o);
   if (runs.length === 0) throw new ConfigError(`sweep ${plan.name}: no run to put in an array`);
   const q = shellQuote;
   const logs = `${plan.out}/slurm/logs`;
@@ -176,7 +177,7 @@ exit $code
 
 /** The table job's script: `deno task sweep table <sweep folder>`. */
 export function tableScript(plan: SweepPlan, o: SlurmOptions): string {
-  checkOptions(o);
+  validateSlurmOptions(o);
   const q = shellQuote;
   return `#!/bin/bash
 # Sweep ${plan.name}: the table, written by \`deno task sweep slurm\` (docs/sweeps.md).
