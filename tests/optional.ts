@@ -1,6 +1,6 @@
 /**
  * Tests that need an optional system program (Chromium for the browser checks, Jupyter
- * for the notebooks). On a machine without it (a new user's: `npx -y deno@2 task test`
+ * for the notebooks, Slurm for the job-array test). On a machine without it (a new user's: `npx -y deno@2 task test`
  * with only Node/npm) such a test is skipped, never failed and never passed in silence:
  * it shows as "ignored" in Deno's report, and a line starting `SKIPPED` names the test
  * and what to install. With `DAAD_TEST_REQUIRE_OPTIONAL=1` (set by `.ci/run`, which
@@ -62,6 +62,35 @@ export const JUPYTER: OptionalProgram = {
       if (await runs(python, ["-c", "import nbclient, nbformat, ipykernel"]) == null) return null;
     }
     return "no Python with nbclient, nbformat and ipykernel";
+  },
+};
+
+/** A program on the PATH or in the system folders (root's daemons live in /usr/sbin). */
+export async function findProgram(name: string): Promise<string | null> {
+  const dirs = [...(Deno.env.get("PATH") ?? "").split(":"), "/usr/sbin", "/sbin", "/usr/bin"];
+  for (const dir of dirs.filter((d) => d !== "")) {
+    try {
+      const info = await Deno.stat(`${dir}/${name}`);
+      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return `${dir}/${name}`;
+    } catch {
+      // not there
+    }
+  }
+  return null;
+}
+
+/**
+ * Slurm and munge (Debian's slurm-wlm and munge), for the test that starts a one-node
+ * cluster of its own (tests/slurm_cluster.ts).
+ */
+export const SLURM: OptionalProgram = {
+  name: "Slurm",
+  install: "apt-get install -y slurm-wlm munge",
+  async missing() {
+    for (const p of ["slurmctld", "slurmd", "munged", "sbatch", "squeue", "scancel", "sinfo"]) {
+      if (await findProgram(p) == null) return `${p} is not installed`;
+    }
+    return null;
   },
 };
 

@@ -76,22 +76,39 @@ export async function runCli(main: () => Promise<number>): Promise<never> {
   Deno.exit(code);
 }
 
+/** A second signal this many milliseconds after the first is taken for a copy of it. */
+const DUPLICATE_SIGNAL_MS = 1000;
+
 /**
- * An AbortSignal raised by the first Ctrl-C (training then checkpoints and stops);
- * a second Ctrl-C exits at once.
+ * An AbortSignal raised by the first Ctrl-C or SIGTERM (training then checkpoints and
+ * stops); a second one, more than a second later, exits at once. SIGTERM is what Slurm
+ * sends before it kills a cancelled, preempted or requeued job, so a batch run keeps its
+ * exact position too.
  */
 export function interruptSignal(): AbortSignal {
   const controller = new AbortController();
-  try {
-    Deno.addSignalListener("SIGINT", () => {
-      if (controller.signal.aborted) Deno.exit(EXIT_INTERRUPTED);
-      console.error(
-        "\ninterrupt: finishing the current step and saving a checkpoint (Ctrl-C again to quit now)",
-      );
-      controller.abort();
-    });
-  } catch {
-    // signals unsupported (e.g. Windows without SIGINT support): Ctrl-C just ends the process
-  }
+  let first = 0;
+  const listen = (signal: "SIGINT" | "SIGTERM", what: string, again: string) => {
+    try {
+      Deno.addSignalListener(signal, () => {
+        if (controller.signal.aborted) {
+          // `deno task` forwards the signal its process group already delivered, and Slurm
+          // signals every process of a job: a repeat this soon is that copy, not a second
+          // Ctrl-C.
+          if (performance.now() - first < DUPLICATE_SIGNAL_MS) return;
+          Deno.exit(EXIT_INTERRUPTED);
+        }
+        first = performance.now();
+        console.error(
+          `\n${what}: finishing the current step and saving a checkpoint (${again} again to quit now)`,
+        );
+        controller.abort();
+      });
+    } catch {
+      // signals unsupported (e.g. Windows without SIGTERM): the signal just ends the process
+    }
+  };
+  listen("SIGINT", "interrupt", "Ctrl-C");
+  listen("SIGTERM", "SIGTERM", "SIGTERM");
   return controller.signal;
 }

@@ -12,7 +12,7 @@ import { families, listTrainFlags, modelFlag } from "../families/registry.ts";
 import { resolveRunConfig, runConfigFlags, runConfigFromSaved } from "../families/resolve.ts";
 import { consoleProgress } from "../train/progress.ts";
 import { interruptionLine, NonFiniteLossError } from "../train/trainer.ts";
-import { nanAtStep } from "../util/test_hooks.ts";
+import { holdAfterEpoch, nanAtStep } from "../util/test_hooks.ts";
 import { readRunRecord, type RunOptions, trainRun } from "../run.ts";
 import { isSweep, trainSweep } from "../sweep/categories.ts";
 import { RunDir } from "../train/run_dir.ts";
@@ -78,7 +78,8 @@ ${
 }
 (A model family adds its own per data set: see its group above.)
 Writes DIR/config.json, DIR/log.jsonl, DIR/checkpoint.ckpt and, after training, DIR/metrics.json.
-Ctrl-C saves a checkpoint at the current step; continue with --resume --out DIR.`;
+Ctrl-C (or SIGTERM, as Slurm sends) saves a checkpoint at the current step; continue with
+--resume --out DIR.`;
 
 /** Adds the flag that helps to a library error (the trainer's messages name no flag). */
 function withFlagHints(e: unknown): never {
@@ -127,7 +128,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     progress,
     signal: interruptSignal(),
     onInterrupt: (at) => progress.line(`${interruptionLine(at)} — continue with --resume`),
-    faults: { nanAtStep: nanAtStep() },
+    faults: { nanAtStep: nanAtStep(), holdAfterEpoch: holdAfterEpoch(config.out) },
   };
   if (isSweep(config)) {
     const sweep = await trainSweep(config, options).catch(withFlagHints);

@@ -47,6 +47,22 @@ export function registerClassLister(data: RunConfig["data"], lister: ClassLister
   LISTERS[data] = lister;
 }
 
+/**
+ * The classes of `config.data` (and `config.root`) that `--normal all` or `--category all`
+ * sweeps: digits "0".."9", MVTec AD categories, VisA objects.
+ */
+export async function listClasses(config: RunConfig): Promise<string[]> {
+  const lister = LISTERS[config.data];
+  if (lister == null) {
+    throw new ConfigError(`--data ${config.data} has no classes to sweep with 'all'`);
+  }
+  const classes = await lister(config);
+  if (classes.length === 0) {
+    throw new ConfigError(`--data ${config.data}: no classes found to sweep`);
+  }
+  return classes;
+}
+
 /** Whether a configuration asks for a sweep. */
 export function isSweep(c: RunConfig): boolean {
   return c.normal === "all" || c.category === "all";
@@ -60,12 +76,7 @@ function forClass(base: RunConfig, name: string, out: string): RunConfig {
 
 /** Trains and evaluates every class, then writes the table. */
 export async function trainSweep(base: RunConfig, options: RunOptions): Promise<SweepOutcome> {
-  const lister = LISTERS[base.data];
-  if (lister == null) {
-    throw new ConfigError(`--data ${base.data} has no classes to sweep with 'all'`);
-  }
-  const classes = await lister(base);
-  if (classes.length === 0) throw new ConfigError(`--data ${base.data}: no classes found to sweep`);
+  const classes = await listClasses(base);
   const path = base.out ?? defaultRunPath(base);
   const dir = await openSweepDir(path, base);
   const runs: SweepOutcome["runs"] = [];

@@ -115,6 +115,12 @@ export interface TrainOptions {
 export interface TrainFaults {
   /** Report a NaN total loss at this optimisation step (1-based, counted over the run). */
   nanAtStep?: number | null;
+  /**
+   * After this epoch's checkpoint (1-based, before the last epoch), wait until `signal` is
+   * raised, so that a test can stop a run at a known position (nothing happens without a
+   * `signal`).
+   */
+  holdAfterEpoch?: number | null;
 }
 
 /** One optimisation step, as {@linkcode TrainOptions.onStep} sees it. */
@@ -405,6 +411,23 @@ async function finishEpoch(
   return { stats, position };
 }
 
+/** The test fault {@linkcode TrainFaults.holdAfterEpoch}: waits for `signal` after `epoch`. */
+async function holdIfAsked(loop: Loop, epoch: number): Promise<void> {
+  const { signal, faults, epochs } = loop.options;
+  if (signal == null || faults?.holdAfterEpoch !== epoch || epoch >= epochs) return;
+  loop.progress.line(`test hook: holding after epoch ${epoch} (checkpoint saved) until stopped`);
+  // The timer keeps the event loop alive where no signal listener does.
+  const keepAlive = setInterval(() => {}, 60_000);
+  try {
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
 /**
  * Trains `model` on `data` for `options.epochs` epochs (counted from the start of the
  * run, so a resumed run stops at the same epoch as an uninterrupted one).
@@ -462,6 +485,7 @@ export async function train(
     const done = await finishEpoch(loop, epoch, pass, history);
     pos = done.position;
     await options.onEpochEnd?.(done.stats);
+    await holdIfAsked(loop, epoch + 1);
     if (options.signal?.aborted && epoch + 1 < epochs) {
       interrupted = true;
       interrupt({ epoch: epoch + 1, batch: 0, atEpochEnd: true });

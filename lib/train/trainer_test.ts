@@ -157,6 +157,45 @@ Deno.test("train() takes faults through an option and reports every step", async
   model.dispose();
 });
 
+Deno.test("train() holds after an epoch's checkpoint until its signal, then stops there", async () => {
+  const data = images(16);
+  const dir = await RunDir.open(await Deno.makeTempDir(), { resume: true });
+  const controller = new AbortController();
+  const lines: string[] = [];
+  const model = linearModel(2);
+  const steps: number[] = [];
+  const run = train(model, data, {
+    batchSize: 4,
+    seed: 1,
+    augment: "none",
+    epochs: 3,
+    runDir: dir,
+    signal: controller.signal,
+    faults: { holdAfterEpoch: 1 },
+    onStep: (r) => {
+      steps.push(r.step);
+    },
+    progress: { update() {}, end() {}, line: (t) => lines.push(t) },
+  });
+  // The run waits after epoch 1: no step of epoch 2 is taken while it holds.
+  await new Promise((r) => setTimeout(r, 200));
+  const stepsAtRelease = steps.length;
+  assertEquals((await readCheckpoint(dir.checkpointPath)).meta.position, {
+    epoch: 1,
+    batch: 0,
+    step: 4,
+  });
+  controller.abort();
+  const r = await run;
+  assertEquals(stepsAtRelease, 4);
+  assert(r.interrupted);
+  assertEquals(r.epochs, 1);
+  assert(lines.includes("test hook: holding after epoch 1 (checkpoint saved) until stopped"));
+  assert(lines.includes("interrupted after epoch 1; checkpoint saved"), lines.join("\n"));
+  model.dispose();
+  await Deno.remove(dir.path, { recursive: true });
+});
+
 Deno.test("a NaN loss stops training and keeps the last good checkpoint", async () => {
   const data = images(16);
   const dir = await RunDir.open(await Deno.makeTempDir(), { resume: true });
