@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
 import { BackendUnavailableError, initBackend, probeWebGpu } from "./backend.ts";
 import { kitKernelNames } from "./kernels/mod.ts";
+import { webgpuTest } from "../tests/webgpu_child.ts";
 
 Deno.test("initBackend() activates the requested CPU backends and says which runs", async () => {
   const lines: string[] = [];
@@ -34,12 +35,16 @@ Deno.test("initBackend() refuses an unknown backend name", async () => {
   );
 });
 
-Deno.test("initBackend('auto') never picks a software WebGPU adapter", async () => {
-  const gpu = await probeWebGpu();
-  const info = await initBackend("auto", { quiet: true });
-  if (!gpu.available || gpu.fallback) assertEquals(info.name, "wasm");
-  else assertEquals(info.name, "webgpu");
-  assert(info.reason.startsWith("auto"));
+// In a child process: WebGPU on deno test's threads can crash the test process at exit.
+webgpuTest(import.meta, {
+  name: "initBackend('auto') never picks a software WebGPU adapter",
+  fn: async () => {
+    const gpu = await probeWebGpu();
+    const info = await initBackend("auto", { quiet: true });
+    if (!gpu.available || gpu.fallback) assertEquals(info.name, "wasm");
+    else assertEquals(info.name, "webgpu");
+    assert(info.reason.startsWith("auto"));
+  },
 });
 
 async function stderrOf(code: string): Promise<string> {

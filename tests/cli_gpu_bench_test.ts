@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { runTask } from "./cli_helpers.ts";
-import { probeWebGpu } from "../lib/backend.ts";
+import { webgpuProbe } from "./webgpu_child.ts";
 import { formatTable } from "../lib/cli/gpu_bench.ts";
 
 Deno.test("gpu-bench rejects a kernel mode it does not know, naming it", async () => {
@@ -40,7 +40,7 @@ Deno.test("formatTable() aligns the columns and marks missing figures", () => {
   assert(t[3].includes("n/a") && t[3].endsWith("skipped: no torch"), t[3]);
 });
 
-const gpu = await probeWebGpu();
+const gpu = await webgpuProbe();
 
 Deno.test({
   name: "gpu-bench --tiny runs end to end on a WebGPU adapter and prints the table last",

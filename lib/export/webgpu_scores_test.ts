@@ -3,9 +3,11 @@
  * kit's own WebGPU kernels, as the page runs where the browser has WebGPU) against ONNX
  * Runtime on the exported graph. Deno's WebGPU serves here (a software adapter where
  * there is no GPU: slow, but exact enough to check); ignored where Deno sees no adapter.
+ * It runs in a child process (`webgpuTest()`: WebGPU on deno test's threads can crash the
+ * test process at exit).
  */
 import { assert } from "../../tests/assert.ts";
-import { initBackend, probeWebGpu } from "../backend.ts";
+import { initBackend } from "../backend.ts";
 import { scoreImages } from "../eval/score_images.ts";
 import { DEFAULT_DAAD_PLUS_CONFIG } from "../models/daad_plus/config.ts";
 import { DaadPlusModel } from "../models/daad_plus/kit_model.ts";
@@ -13,14 +15,13 @@ import { Rng } from "../util/rng.ts";
 import { metadataProps, preprocessingOf } from "./metadata.ts";
 import { ONNX_TOLERANCE, relativeDifference, runOnnx } from "./onnx_check.ts";
 import { buildOnnx } from "./onnx_export.ts";
+import { webgpuProbe, webgpuTest } from "../../tests/webgpu_child.ts";
 
-const gpu = await probeWebGpu();
+const gpu = await webgpuProbe();
 
-Deno.test({
+webgpuTest(import.meta, {
   name: "DAAD+ scored on webgpu (the page's WebGPU path) equals ONNX Runtime on its export",
   ignore: !gpu.available,
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     await initBackend("webgpu", { quiet: true });
     const model = new DaadPlusModel({

@@ -1,21 +1,21 @@
 /**
  * The kit's kernels on the webgpu backend against the cpu backend. Where Deno sees no
  * WebGPU adapter at all the test is reported as ignored (a software adapter, as on CI
- * machines, is enough: it checks results, not speed).
+ * machines, is enough: it checks results, not speed). It runs in a child process
+ * (`webgpuTest()`: WebGPU on deno test's threads can crash the test process at exit).
  */
 import * as tf from "@tensorflow/tfjs";
 import { assert, relativeError } from "../../tests/assert.ts";
-import { initBackend, probeWebGpu } from "../backend.ts";
+import { initBackend } from "../backend.ts";
+import { webgpuProbe, webgpuTest } from "../../tests/webgpu_child.ts";
 import { Rng } from "../util/rng.ts";
 import { kitKernelNames } from "./mod.ts";
 
-const gpu = await probeWebGpu();
+const gpu = await webgpuProbe();
 
-Deno.test({
+webgpuTest(import.meta, {
   name: "Conv2DBackpropFilter on webgpu equals the cpu kernel (rel. error < 1e-4)",
   ignore: !gpu.available,
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const rng = new Rng(12);
     const cases: {

@@ -1,17 +1,19 @@
 /**
  * The BatchNorm layer in training mode on webgpu, with the kit's fused kernels and with
  * the tfjs ops they replace, against the cpu backend: output, gradients of x, γ and β,
- * and the running statistics (ignored where Deno sees no WebGPU adapter at all).
+ * and the running statistics (ignored where Deno sees no WebGPU adapter at all), in a
+ * child process (`webgpuTest()`: WebGPU on deno test's threads can crash it at exit).
  */
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, relativeError } from "../../../tests/assert.ts";
-import { initBackend, probeWebGpu } from "../../backend.ts";
+import { initBackend } from "../../backend.ts";
 import { BatchNorm } from "../../nn/layers.ts";
 import { ParamStore } from "../../nn/params.ts";
 import { Rng } from "../../util/rng.ts";
 import { setKernelMode } from "./autotune.ts";
+import { webgpuProbe, webgpuTest } from "../../../tests/webgpu_child.ts";
 
-const gpu = await probeWebGpu();
+const gpu = await webgpuProbe();
 
 async function layerResults(
   backend: "cpu" | "webgpu",
@@ -46,11 +48,9 @@ async function layerResults(
   return out;
 }
 
-Deno.test({
+webgpuTest(import.meta, {
   name: "BatchNorm on webgpu with the kit's fused kernels equals the cpu backend",
   ignore: !gpu.available,
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const rng = new Rng(31);
     let worst = 0;

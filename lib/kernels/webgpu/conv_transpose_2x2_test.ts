@@ -1,17 +1,19 @@
 /**
  * The kit's ConvTranspose 2x2 GEMMs on webgpu against the layer's matmul form on the cpu
  * backend, forward and both gradients, for every tile candidate (ignored where Deno
- * sees no WebGPU adapter at all).
+ * sees no WebGPU adapter at all), in a child process (`webgpuTest()`: WebGPU on deno
+ * test's threads can crash the test process at exit).
  */
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, relativeError } from "../../../tests/assert.ts";
-import { initBackend, probeWebGpu } from "../../backend.ts";
+import { initBackend } from "../../backend.ts";
 import { Rng } from "../../util/rng.ts";
 import { setKernelMode } from "./autotune.ts";
 import { convTranspose2x2, convTranspose2x2ViaMatMul } from "./conv_transpose_2x2.ts";
 import { TILE_CANDIDATES, tileName } from "./gemm_program.ts";
+import { webgpuProbe, webgpuTest } from "../../../tests/webgpu_child.ts";
 
-const gpu = await probeWebGpu();
+const gpu = await webgpuProbe();
 
 type Shapes = { x: number[]; co: number };
 
@@ -37,11 +39,9 @@ async function valuesAndGrads(
   return out;
 }
 
-Deno.test({
+webgpuTest(import.meta, {
   name: "convTranspose2x2() on webgpu equals the matmul form on cpu for every tile, with gradients",
   ignore: !gpu.available,
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const rng = new Rng(21);
     let worst = 0;

@@ -2,17 +2,19 @@
  * One DAAD training step's loss and gradients on webgpu with every kit kernel forced
  * (convs, both conv gradients, matmuls, transposed convs, batch norm) against the cpu
  * backend: the kernels composed as the trainer composes them (ignored where Deno sees
- * no WebGPU adapter at all).
+ * no WebGPU adapter at all), in a child process (`webgpuTest()`: WebGPU on deno test's
+ * threads can crash the test process at exit).
  */
 import * as tf from "@tensorflow/tfjs";
 import { assert, relativeError } from "../../../tests/assert.ts";
-import { initBackend, probeWebGpu } from "../../backend.ts";
+import { initBackend } from "../../backend.ts";
 import { DEFAULT_DAAD_CONFIG } from "../../models/daad/config.ts";
 import { DaadModel } from "../../models/daad/mod.ts";
 import { Rng } from "../../util/rng.ts";
 import { setKernelMode } from "./autotune.ts";
+import { webgpuProbe, webgpuTest } from "../../../tests/webgpu_child.ts";
 
-const gpu = await probeWebGpu();
+const gpu = await webgpuProbe();
 
 async function lossAndGrads(backend: "cpu" | "webgpu", x: Float32Array): Promise<Float32Array[]> {
   await initBackend(backend, { quiet: true, threads: 1 });
@@ -39,11 +41,9 @@ async function lossAndGrads(backend: "cpu" | "webgpu", x: Float32Array): Promise
   }
 }
 
-Deno.test({
+webgpuTest(import.meta, {
   name: "a DAAD training step on webgpu with the kit's kernels equals the cpu backend",
   ignore: !gpu.available,
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const x = new Rng(41).uniformArray(2 * 32 * 32 * 3, -1, 1);
     const want = await lossAndGrads("cpu", x);

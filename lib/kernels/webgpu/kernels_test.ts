@@ -2,11 +2,13 @@
  * The kit's WGSL kernels on webgpu against the cpu backend, for every tile candidate:
  * odd sizes, strides 1 and 2, 'same' and 'valid' padding, batches 1 and 8. Where Deno
  * sees no WebGPU adapter the tests are reported as ignored (the software adapter CI
- * machines have is enough: these check results, not speed).
+ * machines have is enough: these check results, not speed). Each runs in a child process
+ * (`webgpuTest()`: WebGPU on deno test's threads can crash the test process at exit).
  */
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, relativeError } from "../../../tests/assert.ts";
-import { initBackend, probeWebGpu } from "../../backend.ts";
+import { initBackend } from "../../backend.ts";
+import { webgpuProbe, webgpuTest } from "../../../tests/webgpu_child.ts";
 import { Rng } from "../../util/rng.ts";
 import { kitKernelNames } from "../mod.ts";
 import {
@@ -26,7 +28,7 @@ import {
 } from "./gemm_program.ts";
 import { matMulShape, matMulSpec } from "./matmul_gemm.ts";
 
-const gpu = await probeWebGpu();
+const gpu = await webgpuProbe();
 const TOLERANCE = 1e-4;
 
 interface KernelCase {
@@ -134,11 +136,9 @@ function convCases(kernel: string, rng: Rng): KernelCase[] {
 }
 
 for (const kernel of [tf.Conv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter]) {
-  Deno.test({
+  webgpuTest(import.meta, {
     name: `${kernel} kit kernel on webgpu equals the cpu kernel for every tile (rel. error < 1e-4)`,
     ignore: !gpu.available,
-    sanitizeResources: false,
-    sanitizeOps: false,
     fn: async () => {
       // The convolutions also try the large tiles (on hardware adapters).
       const worst = await checkAllTiles(convCases(kernel, new Rng(3)), [
@@ -169,11 +169,9 @@ function matMulCase(
   };
 }
 
-Deno.test({
+webgpuTest(import.meta, {
   name: "BatchMatMul kit kernel on webgpu equals the cpu kernel for every tile (rel. error < 1e-4)",
   ignore: !gpu.available,
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const rng = new Rng(5);
     // The memory module's products and their gradients: Q·Mᵀ, W·M, Gᵀ·Q.
@@ -191,11 +189,9 @@ Deno.test({
   },
 });
 
-Deno.test({
+webgpuTest(import.meta, {
   name: "runGemm() folds row tiles past the dispatch limit into z groups, on webgpu",
   ignore: !gpu.available,
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const rng = new Rng(11);
     const c = matMulCase(rng, [3, 37, 5], [3, 5, 6], false, false);
@@ -218,11 +214,9 @@ Deno.test({
   },
 });
 
-Deno.test({
+webgpuTest(import.meta, {
   name: "tuneWebGpuKernels() times the candidates on webgpu and caches the winner in a file",
   ignore: !gpu.available,
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const dir = await Deno.makeTempDir();
     const rng = new Rng(9);
