@@ -28,7 +28,11 @@ import { loadVideoDataset } from "./data/video.ts";
 import { ensureSynthVideo } from "./data/synth_video.ts";
 import { listVisaObjects, loadVisaCategory } from "./data/visa.ts";
 import { loadImageFolders } from "./data/folder.ts";
-import type { DaadConfig, DaadVariant } from "./models/daad/config.ts";
+import {
+  type DaadConfig,
+  type DaadVariant,
+  DEFAULT_COMMITMENT_WEIGHT,
+} from "./models/daad/config.ts";
 import { DaadModel } from "./models/daad/kit_model.ts";
 import {
   type DaadPlusConfig,
@@ -64,6 +68,11 @@ export function daadConfigFor(c: RunConfig, channels: number): DaadConfig {
     compactnessWeight: c.compactness ?? base.compactnessWeight,
     entropyWeight: variant === "memae" ? 0.0002 : 0,
     recLoss: c.recLoss,
+    // Issue 27's options, recorded in config.json with their defaults.
+    bottleneck: c.bottleneck ?? 16 * c.width,
+    init: c.init ?? "he",
+    similarity: c.addressing ?? "cosine",
+    commitmentWeight: c.commitment ?? DEFAULT_COMMITMENT_WEIGHT,
   };
 }
 

@@ -12,7 +12,9 @@
  */
 import type { BackendRequest } from "./backend.ts";
 import type { Augment } from "./data/image_set.ts";
-import type { Division, MemoryInit, MemoryUpdate } from "./memory/block_memory.ts";
+import type { Division, MemoryInit, MemoryUpdate, Similarity } from "./memory/block_memory.ts";
+import { SIMILARITIES } from "./memory/block_memory.ts";
+import { INIT_SCHEMES, type InitScheme } from "./nn/layers.ts";
 import { DAAD_VARIANTS, type DaadVariant } from "./models/daad/config.ts";
 import { TABLE5_ROWS, type Table5Row } from "./models/daad_plus/config.ts";
 import { DEFAULT_MNAD_VARIANT, MNAD_VARIANTS, type MnadVariant } from "./models/mnad/config.ts";
@@ -108,6 +110,18 @@ export interface RunConfig {
   normalTestDir?: string | null;
   /** `--data folder`: share of normalDir held out for testing (null = 0.2). */
   testSplit?: number | null;
+  // --- Budget and capacity options (issue 27). Optional and absent by default, so that
+  // runs recorded before them resume with the same identity.
+  /** Score the test set every this many epochs during training (metrics.json `curve`). */
+  evalEvery?: number | null;
+  /** DAAD family: channels of the 16x stage and bottleneck; absent = 16 x width. */
+  bottleneck?: number | null;
+  /** DAAD family: starting weights, the kit's He-normal or PyTorch's defaults; absent = he. */
+  init?: InitScheme | null;
+  /** Block memory: cosine (eq. 1), dot (MemAE's code) or vq (nearest item); absent = cosine. */
+  addressing?: Similarity | null;
+  /** β of the commitment loss of `--addressing vq`; absent = 0.25 (VQ-VAE). */
+  commitment?: number | null;
 }
 
 /** The values used when neither a preset nor a flag sets them. */
@@ -371,9 +385,71 @@ export function validateRunConfig(c: RunConfig): void {
     }
   }
   validateFolderFlags(c);
+  validateBudgetFlags(c);
   if (c.normal != null && c.normal !== "all") {
     if (!Number.isInteger(c.normal) || c.normal < 0 || c.normal > 9) {
       throw flag("normal", c.normal, "a class 0..9 or 'all'");
+    }
+  }
+}
+
+/** Checks --eval-every, --bottleneck, --init, --addressing and --commitment (issue 27). */
+function validateBudgetFlags(c: RunConfig): void {
+  const flag = (name: string, value: unknown, want: string) =>
+    new ConfigError(`--${name} expects ${want}, got ${JSON.stringify(value)}`);
+  if (c.evalEvery != null && !(Number.isInteger(c.evalEvery) && c.evalEvery >= 1)) {
+    throw flag("eval-every", c.evalEvery, "a positive integer (epochs between evaluations)");
+  }
+  const generator = c.model === "daad-plus" ? c.generator ?? "daad" : c.model;
+  const family = (DAAD_VARIANTS as readonly string[]).includes(generator);
+  if (c.bottleneck != null) {
+    if (!Number.isInteger(c.bottleneck) || c.bottleneck < 1) {
+      throw flag("bottleneck", c.bottleneck, "a positive integer (channels)");
+    }
+    if (!family) throw new ConfigError(`--bottleneck is for the DAAD family; --model ${c.model}`);
+  }
+  if (c.init != null) {
+    if (!(INIT_SCHEMES as readonly string[]).includes(c.init)) {
+      throw flag("init", c.init, INIT_SCHEMES.join("|"));
+    }
+    if (!family) throw new ConfigError(`--init is for the DAAD family; --model ${c.model}`);
+  }
+  if (c.addressing != null) {
+    if (!(SIMILARITIES as readonly string[]).includes(c.addressing)) {
+      throw flag("addressing", c.addressing, SIMILARITIES.join("|"));
+    }
+    if (generator !== "daad" && generator !== "memae") {
+      throw new ConfigError(
+        `--addressing ${c.addressing} sets the block memory's addressing; --model ${c.model}` +
+          `${c.model === "daad-plus" ? ` --generator ${generator}` : ""} has no block memory`,
+      );
+    }
+    if (c.eq1 && c.addressing !== "cosine") {
+      throw new ConfigError(
+        `--eq1 addresses by cosine similarity; drop --addressing ${c.addressing}`,
+      );
+    }
+  }
+  if (c.addressing === "vq") {
+    const softmax = ([["temperature", c.temperature], ["renorm", c.renorm], [
+      "shrink",
+      c.shrink,
+    ]] as const).find(([, v]) => v != null);
+    if (softmax != null) {
+      throw new ConfigError(
+        `--${softmax[0]} shapes the softmax of the addressing; --addressing vq picks the ` +
+          `nearest item and has none`,
+      );
+    }
+  }
+  if (c.commitment != null) {
+    if (!(c.commitment >= 0 && Number.isFinite(c.commitment))) {
+      throw flag("commitment", c.commitment, "a weight >= 0");
+    }
+    if (c.addressing !== "vq") {
+      throw new ConfigError(
+        `--commitment weighs the commitment loss of --addressing vq; add --addressing vq`,
+      );
     }
   }
 }

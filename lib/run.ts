@@ -113,7 +113,8 @@ export function defaultRunPath(c: RunConfig): string {
 
 /** The fields that must agree between a run and the checkpoint it resumes. */
 export function identityOf(c: RunConfig): Partial<RunConfig> {
-  const { out: _o, resume: _r, backend: _b, epochs: _e, ...rest } = c;
+  // How often the test set is scored changes no weight: a run may resume with another.
+  const { out: _o, resume: _r, backend: _b, epochs: _e, evalEvery: _v, ...rest } = c;
   return rest;
 }
 

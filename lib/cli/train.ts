@@ -26,6 +26,8 @@ import { metricsSummary } from "../eval/evaluate.ts";
 import { DAAD_VARIANTS } from "../models/daad/config.ts";
 import { TABLE5_ROWS } from "../models/daad_plus/config.ts";
 import { MNAD_VARIANTS } from "../models/mnad/config.ts";
+import { SIMILARITIES } from "../memory/block_memory.ts";
+import { INIT_SCHEMES } from "../nn/layers.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
 import {
   BACKEND_FLAG,
@@ -159,6 +161,36 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     help: "--data folder: share of normal images held out for testing (default 0.2, seeded).",
   },
   threads: THREADS_FLAG,
+  // --- Budget and capacity options (issue 27; docs/memory.md).
+  "eval-every": {
+    type: "int",
+    min: 1,
+    help: "Score the test set every K epochs while training (AUROC and memory report into " +
+      "log.jsonl and metrics.json's curve; batch norm in inference mode, training unchanged).",
+  },
+  bottleneck: {
+    type: "int",
+    min: 1,
+    help: "DAAD family: channels of the 16x stage and bottleneck (default 16 x --width).",
+  },
+  init: {
+    type: "enum",
+    choices: INIT_SCHEMES,
+    help: "DAAD family: starting weights, he (He-normal, the default) or torch (PyTorch's " +
+      "defaults: uniform ±1/sqrt(fan_in), conv biases included).",
+  },
+  addressing: {
+    type: "enum",
+    choices: SIMILARITIES,
+    help: "Block memory addressing: cosine (eq. 1, default), dot (softmax of raw inner " +
+      "products, MemAE's code) or vq (nearest item, straight-through, commitment loss; items " +
+      "by codebook loss, or by EMA with --mem-update ema).",
+  },
+  commitment: {
+    type: "float",
+    min: 0,
+    help: "--addressing vq: weight β of the commitment loss (default 0.25, VQ-VAE).",
+  },
 };
 
 const NOTES = `Presets (any flag overrides its value):

@@ -22,6 +22,8 @@ export interface ComparisonRow {
   epochs: number;
   /** The memory settings the network used (DAAD family), as in config.json. */
   memory: string;
+  /** The network's departures from supplement Table 2 (bottleneck, init); "-" for none. */
+  network?: string;
   n_train: number;
   n_test: number;
   image_auroc: number;
@@ -56,7 +58,14 @@ export function describeMemory(modelConfig: Record<string, unknown>): string {
   const variant = modelConfig.variant;
   if (variant === "ae" || variant === "ae-skip") return "-";
   if (modelConfig.temperature === undefined) return "eq. 1 as printed";
-  const parts = [`τ ${modelConfig.temperature}`, `items ${modelConfig.memoryInit}`];
+  const similarity = modelConfig.similarity as string | undefined;
+  const parts = similarity === "vq"
+    ? [`vq β ${modelConfig.commitmentWeight ?? 0.25}`, `items ${modelConfig.memoryInit}`]
+    : [
+      ...(similarity === "dot" ? ["dot"] : []),
+      `τ ${modelConfig.temperature}`,
+      `items ${modelConfig.memoryInit}`,
+    ];
   if (modelConfig.memoryUpdate === "ema") parts.push("ema items");
   // The block geometry too: runs that differ only in it must not be grouped together.
   const division = modelConfig.division as number[] | null | undefined;
@@ -67,6 +76,21 @@ export function describeMemory(modelConfig: Record<string, unknown>): string {
   if (modelConfig.compactnessWeight) parts.push(`compactness ${modelConfig.compactnessWeight}`);
   if (modelConfig.addressing === "memae") parts.push(`λ ${modelConfig.shrinkThreshold}`);
   return parts.join(", ");
+}
+
+/**
+ * The network's departures from supplement Table 2, in flag words: a bottleneck other
+ * than 16 x width, PyTorch's initialisation; "-" for none (and for runs recorded before
+ * these options).
+ */
+export function describeNetwork(modelConfig: Record<string, unknown>): string {
+  const parts: string[] = [];
+  const { bottleneck, width, init } = modelConfig;
+  if (typeof bottleneck === "number" && typeof width === "number" && bottleneck !== 16 * width) {
+    parts.push(`bottleneck ${bottleneck}`);
+  }
+  if (init === "torch") parts.push("init torch");
+  return parts.length === 0 ? "-" : parts.join(", ");
 }
 
 /** Builds a row from a run's config.json and metrics.json contents. */
@@ -85,6 +109,7 @@ export function comparisonRow(
     seed: saved.config.seed,
     epochs: metrics.epochs,
     memory: describeMemory(saved.model_config),
+    network: describeNetwork(saved.model_config),
     n_train: saved.n_train,
     n_test: saved.n_test,
     image_auroc: metrics.image_auroc,
@@ -126,11 +151,12 @@ const list = (v: number[], digits: number) =>
 
 /** The rows as a Markdown table (memory columns list the banks from scale 1 up). */
 export function comparisonToMarkdown(rows: ComparisonRow[]): string {
-  const head = "| run | model | class | seed | epochs | memory | train / test | image AUROC | " +
-    "train s | items read per query | largest weight × N | item cosine to start |";
-  const sep = "|" + " --- |".repeat(12);
+  const head = "| run | model | class | seed | epochs | memory | network | train / test | " +
+    "image AUROC | train s | items read per query | largest weight × N | item cosine to start |";
+  const sep = "|" + " --- |".repeat(13);
   const lines = rows.map((r) =>
     `| ${r.run} | ${r.model} | ${r.which ?? "-"} | ${r.seed} | ${r.epochs} | ${r.memory} | ` +
+    `${r.network ?? "-"} | ` +
     `${r.n_train} / ${r.n_test} | ${r.image_auroc.toFixed(4)} | ${r.train_seconds ?? "-"} | ` +
     `${list(r.items_read, 1)} | ${list(r.max_weight_ratio, 1)} | ${list(r.cosine_to_start, 3)} |`
   );

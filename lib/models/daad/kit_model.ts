@@ -16,7 +16,7 @@ import {
 import { Adam, type AdamConfig } from "../../train/adam.ts";
 import type { Objective } from "../../train/trainer.ts";
 import type { KitModel, ScoreOutput } from "../kit_model.ts";
-import type { DaadConfig } from "./config.ts";
+import { type DaadConfig, DEFAULT_COMMITMENT_WEIGHT } from "./config.ts";
 import { daadLoss } from "./loss.ts";
 import { DaadNetwork } from "./model.ts";
 import { errorMap, reconstructionScore } from "./score.ts";
@@ -39,6 +39,7 @@ export class DaadModel implements KitModel {
           config.entropyWeight,
           config.recLoss,
           config.compactnessWeight,
+          config.commitmentWeight ?? DEFAULT_COMMITMENT_WEIGHT,
         ),
     }];
   }
