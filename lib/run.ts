@@ -22,6 +22,7 @@ import { readCheckpoint } from "./train/checkpoint.ts";
 import { type ProgressSink, silentProgress } from "./train/progress.ts";
 import { RunDir, RunDirError } from "./train/run_dir.ts";
 import {
+  type CurvePoint,
   type EpochStats,
   restoreTrainingState,
   train,
@@ -72,6 +73,11 @@ export interface RunMetrics extends EvalMetrics {
   component_auroc?: Record<string, number>;
   /** A GAN-trained model's epochs (D loss and accuracy, L(x) on a test probe) and warning. */
   gan?: { epochs: GanEpoch[]; warning: string | null };
+  /**
+   * With `--eval-every K`: the test set scored every K epochs and at the end, one point
+   * per evaluation ({@linkcode curvePointOf}: AUROC, memory report), in epoch order.
+   */
+  curve?: CurvePoint[];
   protocol: string;
   created: string;
 }
@@ -130,6 +136,8 @@ export interface EvaluateModelOptions {
   progress?: ProgressSink;
   /** Also write report.html and the best/worst case grids into this run folder. */
   report?: { dir: RunDir; history: readonly EpochStats[] };
+  /** Print the memory warnings (near-uniform, collapsed banks). Default true. */
+  warn?: boolean;
 }
 
 /**
@@ -202,7 +210,7 @@ export async function evaluateModel(
           ? `memory ${r.bank}: ${r.items_for_90} of ${r.items} items carry 90% ` +
             `of the addressing weight: the bank has collapsed onto a few prototypes`
           : null);
-      if (warning != null) progress.line(`warning: ${warning}`);
+      if (warning != null && options.warn !== false) progress.line(`warning: ${warning}`);
     }
   }
   const calibration = model.calibration?.();
@@ -219,6 +227,20 @@ export async function evaluateModel(
     await writeRunReport(report.dir, title, metrics, report.history, data.test, scored, scores);
   }
   return metrics;
+}
+
+/**
+ * One point of a run's AUROC curve from its metrics: image and pixel AUROC, AUPRO, the
+ * components' AUROC and the memory report, where the run has them.
+ */
+export function curvePointOf(m: RunMetrics): Record<string, unknown> {
+  return {
+    image_auroc: m.image_auroc,
+    pixel_auroc: m.pixel_auroc,
+    ...(m.aupro != null ? { aupro: m.aupro } : {}),
+    ...(m.component_auroc != null ? { component_auroc: m.component_auroc } : {}),
+    ...(m.memory != null ? { memory: m.memory } : {}),
+  };
 }
 
 /** Test images probed for the memory report: at most this many, evenly spaced. */
@@ -298,6 +320,23 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
     const gan = model.alignmentProbe != null && data.test.labels != null
       ? new GanMonitor((x) => model.alignmentProbe!(x), data.test)
       : null;
+    // --eval-every K: the whole test set, scored as the final evaluation scores it (batch
+    // norm in inference mode). The last epoch is left to that final evaluation.
+    const evaluate = config.evalEvery == null ? undefined : {
+      every: config.evalEvery,
+      run: async (epoch: number) => {
+        if (epoch >= config.epochs) return null;
+        const m = await evaluateModel(model, {
+          data,
+          config,
+          backend: options.backend,
+          progress,
+          warn: false,
+        });
+        progress.line(`epoch ${epoch}: image AUROC ${m.image_auroc?.toFixed(4) ?? "n/a"}`);
+        return curvePointOf(m);
+      },
+    };
     const training = await train(model, data.train, {
       epochs: config.epochs,
       batchSize: config.batch,
@@ -310,6 +349,7 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       signal: options.signal,
       onInterrupt: options.onInterrupt,
       faults: options.faults,
+      evaluate,
       onEpochEnd: gan == null ? undefined : async (stats) => {
         const e = gan.epochEnd(stats);
         if (e == null) return;
@@ -339,6 +379,16 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
     });
     if (gan != null && gan.history.length > 0) {
       metrics.gan = { epochs: gan.history, warning: ganAlarm };
+    }
+    if (evaluate != null) {
+      // The final evaluation is the curve's last point.
+      const last: CurvePoint = {
+        ...curvePointOf(metrics),
+        epoch: training.epochs,
+        step: training.steps,
+      };
+      await dir.log({ type: "eval", ...last });
+      metrics.curve = [...training.curve.filter((p) => p.epoch < last.epoch), last];
     }
     await dir.writeJson("metrics.json", metrics);
     return { dir, training, metrics };
@@ -422,8 +472,9 @@ export async function evaluateRunDir(path: string, options: RunOptions): Promise
     metrics.epochs = epochs;
     metrics.train_images_per_s = previous?.train_images_per_s ?? null;
     metrics.train_seconds = previous?.train_seconds ?? null;
-    // The GAN record belongs to training; evaluation cannot redo it.
+    // The GAN record and the curve belong to training; evaluation cannot redo them.
     if (previous?.gan != null) metrics.gan = previous.gan;
+    if (previous?.curve != null) metrics.curve = previous.curve;
     await new RunDir(path).writeJson("metrics.json", metrics);
     return metrics;
   } finally {

@@ -36,6 +36,8 @@ export interface ComparisonRow {
   max_weight_ratio: number[];
   /** Per bank: mean cosine of each item to its start. */
   cosine_to_start: number[];
+  /** Image AUROC against epochs (runs trained with `--eval-every`); absent otherwise. */
+  curve?: { epoch: number; image_auroc: number | null }[];
 }
 
 interface SavedRun {
@@ -51,6 +53,7 @@ interface SavedMetrics {
   epochs: number;
   train_seconds: number | null;
   memory?: MemoryBankReport[];
+  curve?: { epoch: number; image_auroc: number | null }[];
 }
 
 /** The memory settings of a network configuration, in flag words ("-" without memory). */
@@ -120,6 +123,9 @@ export function comparisonRow(
     items_read: mem.map((b) => b.mean_items_read),
     max_weight_ratio: mem.map((b) => b.max_weight_ratio),
     cosine_to_start: mem.map((b) => b.cosine_to_start),
+    ...(metrics.curve != null
+      ? { curve: metrics.curve.map((p) => ({ epoch: p.epoch, image_auroc: p.image_auroc })) }
+      : {}),
   };
 }
 
@@ -160,5 +166,39 @@ export function comparisonToMarkdown(rows: ComparisonRow[]): string {
     `${r.n_train} / ${r.n_test} | ${r.image_auroc.toFixed(4)} | ${r.train_seconds ?? "-"} | ` +
     `${list(r.items_read, 1)} | ${list(r.max_weight_ratio, 1)} | ${list(r.cosine_to_start, 3)} |`
   );
+  return [head, sep, ...lines].join("\n") + "\n";
+}
+
+/**
+ * Image AUROC against epochs as a Markdown table, one row per run that has a curve
+ * (`--eval-every`), one column per epoch evaluated in any of them; "" when none has.
+ *
+ * @example
+ * ```ts
+ * import { curvesToMarkdown } from "./compare.ts";
+ * const md = curvesToMarkdown([{ run: "ae", curve: [{ epoch: 2, image_auroc: 0.9 }] }]);
+ * console.log(md.split("\n")[2]); // | ae | 0.9000 |
+ * ```
+ */
+export function curvesToMarkdown(
+  rows: readonly Pick<ComparisonRow, "run" | "curve">[],
+): string {
+  const withCurve = rows.filter((r) => r.curve != null && r.curve.length > 0);
+  if (withCurve.length === 0) return "";
+  const epochs = [...new Set(withCurve.flatMap((r) => r.curve!.map((p) => p.epoch)))]
+    .sort((a, b) => a - b);
+  const head = `| run | ${epochs.map((e) => `epoch ${e}`).join(" | ")} | peak (epoch) |`;
+  const sep = "|" + " --- |".repeat(epochs.length + 2);
+  const lines = withCurve.map((r) => {
+    const at = new Map(r.curve!.map((p) => [p.epoch, p.image_auroc]));
+    const cells = epochs.map((e) => at.get(e)?.toFixed(4) ?? "-");
+    const scored = r.curve!.filter((p) => p.image_auroc != null);
+    const peak = scored.reduce<typeof scored[number] | null>(
+      (best, p) => best == null || p.image_auroc! > best.image_auroc! ? p : best,
+      null,
+    );
+    const peakCell = peak == null ? "-" : `${peak.image_auroc!.toFixed(4)} (${peak.epoch})`;
+    return `| ${r.run} | ${cells.join(" | ")} | ${peakCell} |`;
+  });
   return [head, sep, ...lines].join("\n") + "\n";
 }

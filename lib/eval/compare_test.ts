@@ -1,5 +1,11 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
-import { comparisonRow, comparisonToMarkdown, describeMemory, describeNetwork } from "./compare.ts";
+import {
+  comparisonRow,
+  comparisonToMarkdown,
+  curvesToMarkdown,
+  describeMemory,
+  describeNetwork,
+} from "./compare.ts";
 
 const bank = (name: string, read: number, ratio: number, cos: number) => ({
   bank: name,
@@ -96,4 +102,18 @@ Deno.test("describeMemory() and describeNetwork() name the addressing, bottlenec
     describeNetwork({ variant: "ae", width: 16, bottleneck: 16, init: "torch" }),
     "bottleneck 16, init torch",
   );
+});
+
+Deno.test("curvesToMarkdown() tables AUROC by epoch with each run's peak; '' without curves", () => {
+  const md = curvesToMarkdown([
+    { run: "a", curve: [{ epoch: 1, image_auroc: 0.5 }, { epoch: 3, image_auroc: 0.75 }] },
+    { run: "b", curve: [{ epoch: 3, image_auroc: null }] },
+    { run: "c" },
+  ]);
+  assertEquals(
+    md,
+    "| run | epoch 1 | epoch 3 | peak (epoch) |\n| --- | --- | --- | --- |\n" +
+      "| a | 0.5000 | 0.7500 | 0.7500 (3) |\n| b | - | - | - |\n",
+  );
+  assertEquals(curvesToMarkdown([{ run: "c" }]), "");
 });
