@@ -124,9 +124,10 @@ def max_pool(x):
     windows = x.detach().reshape(b, c, h // 2, 2, w // 2, 2).permute(0, 1, 2, 4, 3, 5)
     top = windows.reshape(b, c, h // 2, w // 2, 4).topk(2, dim=-1).values
     scale = x.detach().abs().max().item()
-    # Ties among zeros (ReLU outputs) route a gradient that the ReLU below stops anyway.
-    live = top[..., 0] > NEAR_RELATIVE * scale
-    NEAR["max-pool"] += near((top[..., 0] - top[..., 1])[live], scale)
+    # Exact ties (equal patches, ReLU zeros) are decided by the tie rule, the same in float32
+    # and float64 (and ties among zeros route a gradient the ReLU below stops anyway).
+    gap = top[..., 0] - top[..., 1]
+    NEAR["max-pool"] += near(gap[gap > 0], scale)
     return F.max_pool2d(x, 2)
 
 
