@@ -75,10 +75,13 @@ async function main(): Promise<number> {
           "--eval-every K",
       );
     }
-    const figure = aurocCurveFigure(drawn.map((r) => ({
-      name: r.run,
-      points: r.curve!.map((p) => ({ epoch: p.epoch, value: p.image_auroc })),
-    })));
+    const figure = aurocCurveFigure(
+      drawn.map((r) => ({
+        name: r.run,
+        points: r.curve!.map((p) => ({ epoch: p.epoch, value: p.image_auroc })),
+      })),
+      { title: "" },
+    ); // the page's heading says it
     await writeReport(curvesPath, {
       title: "Image AUROC against epochs",
       subtitle: `${drawn.length} runs: ${drawn.map((r) => r.run).join(", ")}`,

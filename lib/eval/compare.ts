@@ -77,7 +77,9 @@ export function describeMemory(modelConfig: Record<string, unknown>): string {
   if (rates != null) parts.push(`rates ${rates.join("/")}`);
   if (modelConfig.renormalize) parts.push("renorm");
   if (modelConfig.compactnessWeight) parts.push(`compactness ${modelConfig.compactnessWeight}`);
-  if (modelConfig.addressing === "memae") parts.push(`λ ${modelConfig.shrinkThreshold}`);
+  if (modelConfig.addressing === "memae" && similarity !== "vq") {
+    parts.push(`λ ${modelConfig.shrinkThreshold}`);
+  }
   return parts.join(", ");
 }
 

@@ -190,10 +190,12 @@ export function aurocCurveFigure(
       marker: { size: 6 },
     };
   });
+  const last = Math.max(0, ...curves.flatMap((c) => c.points.map((p) => p.epoch)));
   return {
     data,
     layout: baseLayout(options.title ?? "Image AUROC against epochs", {
-      xaxis: { title: { text: "epoch" } },
+      // Whole epochs: one tick per epoch while they fit.
+      xaxis: { title: { text: "epoch" }, ...(last > 0 && last <= 20 ? { dtick: 1 } : {}) },
       yaxis: {
         title: { text: options.yTitle ?? "image AUROC" },
         ...(options.yRange != null ? { range: options.yRange } : {}),
