@@ -191,6 +191,12 @@ export interface RunSettings {
   normalTestDir?: string | null;
   /** `--data folder`: share of normalDir held out for testing (null = 0.2). */
   testSplit?: number | null;
+  /**
+   * Score the test set every this many epochs during training (metrics.json `curve`);
+   * absent or null = only at the end. Not part of a run's identity: a run may resume with
+   * another value.
+   */
+  evalEvery?: number | null;
 }
 
 /**
@@ -346,6 +352,12 @@ export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze(
       min: 0,
       exclusiveMin: true,
       help: "--data folder: share of normal images held out for testing (default 0.2, seeded).",
+    },
+    "eval-every": {
+      type: "int",
+      min: 1,
+      help: "Score the test set every K epochs while training (AUROC and memory report into " +
+        "log.jsonl and metrics.json's curve; batch norm in inference mode, training unchanged).",
     },
   } satisfies Record<string, FlagSpec>,
 );

@@ -13,13 +13,14 @@ import type { SampleInfo } from "./families/family.ts";
 import { familyOf, rebuildModel } from "./families/registry.ts";
 import { runConfigFlags, runConfigFromSaved, validateRunConfig } from "./families/resolve.ts";
 import type { RunData } from "./data/run_data.ts";
-import { evaluateModel, type RunMetrics } from "./eval/evaluate_model.ts";
+import { curvePointOf, evaluateModel, type RunMetrics } from "./eval/evaluate_model.ts";
 import { formatGanEpoch, GanMonitor, ganWarning } from "./eval/gan_monitor.ts";
 import type { KitModel } from "./models/kit_model.ts";
 import { readCheckpoint } from "./train/checkpoint.ts";
 import { type ProgressSink, silentProgress } from "./train/progress.ts";
 import { RunDir, RunDirError } from "./train/run_dir.ts";
 import {
+  type CurvePoint,
   type EpochStats,
   restoreTrainingState,
   ResumeError,
@@ -108,7 +109,10 @@ export interface LoadedRunRecord extends Omit<RunRecord, "config"> {
  * the run folder, `--resume`, the backend and the number of epochs), as flags.
  */
 export function identityOf(c: RunConfig): RunFlags {
-  const { out: _o, resume: _r, backend: _b, epochs: _e, ...rest } = runConfigFlags(c);
+  // How often the test set is scored changes no weight: a run may resume with another.
+  const { out: _o, resume: _r, backend: _b, epochs: _e, evalEvery: _v, ...rest } = runConfigFlags(
+    c,
+  );
   return rest;
 }
 
@@ -231,6 +235,23 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
     const gan = model.alignmentProbe != null && data.test.labels != null
       ? new GanMonitor((x) => model.alignmentProbe!(x), data.test)
       : null;
+    // --eval-every K: the whole test set, scored as the final evaluation scores it (batch
+    // norm in inference mode). The last epoch is left to that final evaluation.
+    const evaluate = config.evalEvery == null ? undefined : {
+      every: config.evalEvery,
+      run: async (epoch: number) => {
+        if (epoch >= config.epochs) return null;
+        const m = await evaluateModel(model, {
+          data,
+          config,
+          backend: options.backend,
+          progress,
+          warn: false,
+        });
+        progress.line(`epoch ${epoch}: image AUROC ${m.image_auroc?.toFixed(4) ?? "n/a"}`);
+        return curvePointOf(m);
+      },
+    };
     const training = await train(model, data.train, {
       epochs: config.epochs,
       batchSize: config.batch,
@@ -254,6 +275,7 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
       onInterrupt: options.onInterrupt,
       faults: options.faults,
       betweenSteps: tuneNewShapes,
+      evaluate,
       onEpochEnd: gan == null ? undefined : async (stats) => {
         const e = gan.epochEnd(stats);
         if (e == null) return;
@@ -283,6 +305,16 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
     });
     if (gan != null && gan.history.length > 0) {
       metrics.gan = { epochs: gan.history, warning: ganAlarm };
+    }
+    if (evaluate != null) {
+      // The final evaluation is the curve's last point.
+      const last: CurvePoint = {
+        ...curvePointOf(metrics),
+        epoch: training.epochs,
+        step: training.steps,
+      };
+      await dir.log({ type: "eval", ...last });
+      metrics.curve = [...training.curve.filter((p) => p.epoch < last.epoch), last];
     }
     await dir.writeJson("metrics.json", metrics);
     return { dir, training, metrics };
@@ -395,8 +427,9 @@ export async function evaluateRunDir(path: string, options: RunOptions): Promise
     metrics.epochs = epochs;
     metrics.train_images_per_s = previous?.train_images_per_s ?? null;
     metrics.train_seconds = previous?.train_seconds ?? null;
-    // The GAN record belongs to training; evaluation cannot redo it.
+    // The GAN record and the curve belong to training; evaluation cannot redo them.
     if (previous?.gan != null) metrics.gan = previous.gan;
+    if (previous?.curve != null) metrics.curve = previous.curve;
     await new RunDir(path).writeJson("metrics.json", metrics);
     return metrics;
   } finally {

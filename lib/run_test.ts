@@ -63,11 +63,17 @@ for (const name of Object.keys(UNUSED)) {
       assertEquals(flags[key], value, key);
     }
     // The model configuration the model was built with. The DAAD family and DAAD+ recorded
-    // it as built; MNAD recorded a cosine schedule of 0 steps while its model annealed over
-    // the run: epochs x floor(n_train / batch) = 1 x floor(8 / 4) = 2 steps.
-    const expected = name.startsWith("mnad")
-      ? { ...saved.model_config, cosineSteps: 2 }
-      : saved.model_config;
+    // it as built, before the network options of later versions (which it ran at their
+    // defaults: a 16 x width bottleneck, He-normal weights, eq. 1's cosine addressing);
+    // MNAD recorded a cosine schedule of 0 steps while its model annealed over the run:
+    // epochs x floor(n_train / batch) = 1 x floor(8 / 4) = 2 steps.
+    const expected = name.startsWith("mnad") ? { ...saved.model_config, cosineSteps: 2 } : {
+      ...saved.model_config,
+      bottleneck: 16 * Number(saved.config.width),
+      init: "he",
+      similarity: "cosine",
+      commitmentWeight: 0.25,
+    };
     assertEquals(
       Number(saved.config.epochs) * Math.floor(saved.n_train / Number(saved.config.batch)),
       2,

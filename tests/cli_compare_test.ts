@@ -7,7 +7,14 @@ import { runTask } from "./cli_helpers.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "compare-cli-" });
 
-async function fakeRun(name: string, model: string, normal: number, seed: number, auroc: number) {
+async function fakeRun(
+  name: string,
+  model: string,
+  normal: number,
+  seed: number,
+  auroc: number,
+  curve?: { epoch: number; image_auroc: number }[],
+) {
   const path = `${dir}/${name}`;
   await Deno.mkdir(path, { recursive: true });
   await Deno.writeTextFile(
@@ -21,7 +28,13 @@ async function fakeRun(name: string, model: string, normal: number, seed: number
   );
   await Deno.writeTextFile(
     `${path}/metrics.json`,
-    JSON.stringify({ image_auroc: auroc, pixel_auroc: null, epochs: 5, train_seconds: 300 }),
+    JSON.stringify({
+      image_auroc: auroc,
+      pixel_auroc: null,
+      epochs: 5,
+      train_seconds: 300,
+      ...(curve != null ? { curve } : {}),
+    }),
   );
   return path;
 }
@@ -56,4 +69,28 @@ Deno.test("compare refuses --paper without --by-class, naming the fix", async ()
   const r = await runTask("compare", ["--paper", "mnist", run]);
   assertEquals(r.code, 2, r.out);
   assert(r.err.includes("add --by-class"), r.err);
+});
+
+Deno.test("compare --curves plots AUROC against epochs and tables it, peak included", async () => {
+  const runs = [
+    await fakeRun("ae-curve", "ae", 8, 0, 0.86, [
+      { epoch: 2, image_auroc: 0.88 },
+      { epoch: 4, image_auroc: 0.9 },
+      { epoch: 5, image_auroc: 0.86 },
+    ]),
+    await fakeRun("daad-curve", "daad", 8, 0, 0.85, [{ epoch: 5, image_auroc: 0.85 }]),
+    await fakeRun("no-curve", "ae", 2, 0, 0.95),
+  ];
+  const html = `${dir}/curves.html`;
+  const r = await runTask("compare", ["--curves", html, ...runs]);
+  assertEquals(r.code, 0, r.err);
+  assert(r.out.includes("| run | epoch 2 | epoch 4 | epoch 5 | peak (epoch) |"), r.out);
+  assert(r.out.includes("| ae-curve | 0.8800 | 0.9000 | 0.8600 | 0.9000 (4) |"), r.out);
+  assert(r.out.includes("| daad-curve | - | - | 0.8500 | 0.8500 (5) |"), r.out);
+  const page = await Deno.readTextFile(html);
+  assert(page.includes("Image AUROC against epochs") && page.includes("ae-curve"), "page");
+  // Without any curve, --curves says what to do.
+  const none = await runTask("compare", ["--curves", `${dir}/none.html`, runs[2]]);
+  assertEquals(none.code, 2, none.out);
+  assert(none.err.includes("train with --eval-every K"), none.err);
 });

@@ -94,6 +94,20 @@ export const SLURM: OptionalProgram = {
   },
 };
 
+/** The Debian Python, /usr/bin/python3 (the one python3-torch installs into). */
+export const PYTHON3: OptionalProgram = {
+  name: "Python 3",
+  install: "apt-get install -y python3",
+  missing: () => runs("/usr/bin/python3", ["--version"]),
+};
+
+/** PyTorch for /usr/bin/python3 (Debian's python3-torch), for the PyTorch twin. */
+export const PYTHON_TORCH: OptionalProgram = {
+  name: "PyTorch (python3-torch)",
+  install: "apt-get install -y python3-torch",
+  missing: () => runs("/usr/bin/python3", ["-c", "import torch"]),
+};
+
 /** Each program is looked for once per test file. */
 const checked = new Map<OptionalProgram, Promise<string | null>>();
 

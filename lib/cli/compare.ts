@@ -1,12 +1,16 @@
 /**
- * `deno task compare [--out PREFIX] [--by-class [--paper mnist|cifar10]] RUN...`: one
- * table of finished runs (settings, image AUROC, memory report), printed as Markdown and
- * written to PREFIX.json and PREFIX.md. With `--by-class`, a per-class table over seeds
- * comes first (mean ± spread per class, the mean over the classes, per-seed means), and
- * PREFIX.json holds `{ by_class, runs }`.
+ * `deno task compare [--out PREFIX] [--by-class [--paper mnist|cifar10]] [--curves FILE]
+ * RUN...`: one table of finished runs (settings, image AUROC, memory report), printed as
+ * Markdown and written to PREFIX.json and PREFIX.md. With `--by-class`, a per-class table
+ * over seeds comes first (mean ± spread per class, the mean over the classes, per-seed
+ * means), and PREFIX.json holds `{ by_class, runs }`. Runs trained with `--eval-every`
+ * add a table of image AUROC against epochs; `--curves FILE` draws those curves into one
+ * self-contained HTML page.
  * @module
  */
-import { compareRuns, comparisonToMarkdown } from "../eval/compare.ts";
+import { compareRuns, comparisonToMarkdown, curvesToMarkdown } from "../eval/compare.ts";
+import { aurocCurveFigure } from "../viz/figures.ts";
+import { writeReport } from "../viz/report.ts";
 import { classSummaryToMarkdown, summarizeByClass } from "../eval/class_summary.ts";
 import { table2Quotes } from "../eval/paper_tables.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
@@ -23,13 +27,21 @@ const FLAGS: Record<string, FlagSpec> = {
     choices: ["mnist", "cifar10"],
     help: "With --by-class: quote DAAD Table 2's mean for this data set beside each model.",
   },
+  curves: {
+    type: "string",
+    help: "Write FILE (HTML) plotting image AUROC against epochs for the runs trained with " +
+      "--eval-every.",
+  },
 };
 
 async function main(): Promise<number> {
   const { flags, positionals, help } = parseArgs(Deno.args, FLAGS);
   if (help) {
     console.log(
-      formatHelp("Usage: deno task compare [--out PREFIX] [--by-class] RUN...", FLAGS),
+      formatHelp(
+        "Usage: deno task compare [--out PREFIX] [--by-class] [--curves FILE] RUN...",
+        FLAGS,
+      ),
     );
     return 0;
   }
@@ -52,6 +64,30 @@ async function main(): Promise<number> {
     md = `${table}\n${md}`;
     json = { by_class: summary, runs: rows };
   }
+  const curves = curvesToMarkdown(rows);
+  if (curves !== "") md = `${md}\nImage AUROC against epochs (--eval-every):\n\n${curves}`;
+  const curvesPath = flags.curves as string | undefined;
+  if (curvesPath != null) {
+    const drawn = rows.filter((r) => r.curve != null && r.curve.length > 0);
+    if (drawn.length === 0) {
+      throw new ArgError(
+        "--curves draws AUROC against epochs, but none of these runs has a curve: train with " +
+          "--eval-every K",
+      );
+    }
+    const figure = aurocCurveFigure(
+      drawn.map((r) => ({
+        name: r.run,
+        points: r.curve!.map((p) => ({ epoch: p.epoch, value: p.image_auroc })),
+      })),
+      { title: "" },
+    ); // the page's heading says it
+    await writeReport(curvesPath, {
+      title: "Image AUROC against epochs",
+      subtitle: `${drawn.length} runs: ${drawn.map((r) => r.run).join(", ")}`,
+      extraFigures: [{ figure, height: 480 }],
+    });
+  }
   console.log(md);
   const out = flags.out as string | undefined;
   if (out != null) {
@@ -59,6 +95,7 @@ async function main(): Promise<number> {
     await Deno.writeTextFile(`${out}.md`, md);
     console.log(`wrote ${out}.json and ${out}.md`);
   }
+  if (curvesPath != null) console.log(`wrote ${curvesPath}`);
   return 0;
 }
 

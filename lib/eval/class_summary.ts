@@ -93,19 +93,20 @@ export function summarizeByClass(rows: ComparisonRow[], tableClasses?: string[])
   // One group per model and settings; the key only finds the group, its fields say what it is.
   const groups = new Map<
     string,
-    { model: string; memory: string; epochs: number; rows: ComparisonRow[] }
+    { model: string; memory: string; network: string; epochs: number; rows: ComparisonRow[] }
   >();
   for (const r of rows) {
-    const key = JSON.stringify([r.model, r.memory, r.epochs]);
+    const network = r.network ?? "-";
+    const key = JSON.stringify([r.model, r.memory, network, r.epochs]);
     const group = groups.get(key) ??
-      { model: r.model, memory: r.memory, epochs: r.epochs, rows: [] };
+      { model: r.model, memory: r.memory, network, epochs: r.epochs, rows: [] };
     group.rows.push(r);
     groups.set(key, group);
   }
   const modelCount = new Map<string, number>();
   for (const { model } of groups.values()) modelCount.set(model, (modelCount.get(model) ?? 0) + 1);
   const models: ModelSummary[] = [];
-  for (const { model, memory, epochs, rows: group } of groups.values()) {
+  for (const { model, memory, network, epochs, rows: group } of groups.values()) {
     const cells: ClassCell[] = [];
     for (const which of classes) {
       const runs = group.filter((r) => r.which === which).sort((a, b) => a.seed - b.seed);
@@ -137,7 +138,9 @@ export function summarizeByClass(rows: ComparisonRow[], tableClasses?: string[])
       if (perClass.every((v) => v !== undefined)) seedMeans[seed] = mean(perClass as number[]);
     }
     models.push({
-      label: modelCount.get(model)! > 1 ? `${model} (${memory}, ${epochs} epochs)` : model,
+      label: modelCount.get(model)! > 1
+        ? `${model} (${network === "-" ? "" : `${network}; `}${memory}, ${epochs} epochs)`
+        : model,
       model,
       memory,
       epochs,

@@ -89,3 +89,13 @@ Deno.test("summarizeByClass() names a model by its settings when it ran with sev
     "daad (τ 0.05, items random, 5 epochs)",
   ]);
 });
+
+Deno.test("summarizeByClass() keeps runs of another bottleneck or init apart", () => {
+  const narrow = { ...row("ae", "8", 0, 0.95), network: "bottleneck 16" };
+  const s = summarizeByClass([row("ae", "8", 0, 0.88), narrow]);
+  assertEquals(s.models.map((m) => m.label), [
+    "ae (-, 5 epochs)",
+    "ae (bottleneck 16; -, 5 epochs)",
+  ]);
+  assertEquals(s.models.map((m) => m.class_mean), [0.88, 0.95]);
+});

@@ -1,5 +1,11 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
-import { comparisonRow, comparisonToMarkdown, describeMemory } from "./compare.ts";
+import {
+  comparisonRow,
+  comparisonToMarkdown,
+  curvesToMarkdown,
+  describeMemory,
+  describeNetwork,
+} from "./compare.ts";
 
 const bank = (name: string, read: number, ratio: number, cos: number) => ({
   bank: name,
@@ -76,8 +82,38 @@ Deno.test("comparisonRow() and comparisonToMarkdown() carry AUROC and each bank'
   ]]);
   const md = comparisonToMarkdown([row]);
   assert(
-    md.includes("| d8-x | daad | 8 | 1 | 8 | τ 1, items random | 5851 / 10000 | 0.9123 |"),
+    md.includes("| d8-x | daad | 8 | 1 | 8 | τ 1, items random | - | 5851 / 10000 | 0.9123 |"),
     md,
   );
   assert(md.includes("58.0 / 12.3"), md);
+});
+
+Deno.test("describeMemory() and describeNetwork() name the addressing, bottleneck and init", () => {
+  const base = { variant: "daad", temperature: 1, memoryInit: "random", addressing: "daad" };
+  assertEquals(describeMemory({ ...base, similarity: "cosine" }), "τ 1, items random");
+  assertEquals(describeMemory({ ...base, similarity: "dot" }), "dot, τ 1, items random");
+  assertEquals(
+    describeMemory({ ...base, similarity: "vq", commitmentWeight: 0.25, memoryUpdate: "ema" }),
+    "vq β 0.25, items random, ema items",
+  );
+  assertEquals(describeNetwork({ variant: "ae", width: 16, bottleneck: 256, init: "he" }), "-");
+  assertEquals(describeNetwork({ variant: "ae" }), "-"); // recorded before the options
+  assertEquals(
+    describeNetwork({ variant: "ae", width: 16, bottleneck: 16, init: "torch" }),
+    "bottleneck 16, init torch",
+  );
+});
+
+Deno.test("curvesToMarkdown() tables AUROC by epoch with each run's peak; '' without curves", () => {
+  const md = curvesToMarkdown([
+    { run: "a", curve: [{ epoch: 1, image_auroc: 0.5 }, { epoch: 3, image_auroc: 0.75 }] },
+    { run: "b", curve: [{ epoch: 3, image_auroc: null }] },
+    { run: "c" },
+  ]);
+  assertEquals(
+    md,
+    "| run | epoch 1 | epoch 3 | peak (epoch) |\n| --- | --- | --- | --- |\n" +
+      "| a | 0.5000 | 0.7500 | 0.7500 (3) |\n| b | - | - | - |\n",
+  );
+  assertEquals(curvesToMarkdown([{ run: "c" }]), "");
 });

@@ -15,7 +15,7 @@ import { auroc } from "../metrics/auroc.ts";
 import type { KitModel } from "../models/kit_model.ts";
 import { type ProgressSink, silentProgress } from "../train/progress.ts";
 import type { RunDir } from "../train/run_dir.ts";
-import type { EpochStats, TrainResult } from "../train/trainer.ts";
+import type { CurvePoint, EpochStats, TrainResult } from "../train/trainer.ts";
 import { type EvalMetrics, evaluateScores, normalizeScores } from "./evaluate.ts";
 import type { GanEpoch } from "./gan_monitor.ts";
 import { writeRunReport } from "./run_report.ts";
@@ -46,6 +46,11 @@ export interface RunMetrics extends EvalMetrics {
   component_auroc?: Record<string, number>;
   /** A GAN-trained model's epochs (D loss and accuracy, L(x) on a test probe) and warning. */
   gan?: { epochs: GanEpoch[]; warning: string | null };
+  /**
+   * With `--eval-every K`: the test set scored every K epochs and at the end, one point
+   * per evaluation ({@linkcode curvePointOf}: AUROC, memory report), in epoch order.
+   */
+  curve?: CurvePoint[];
   protocol: string;
   created: string;
 }
@@ -77,6 +82,8 @@ export interface EvaluateModelOptions {
   progress?: ProgressSink;
   /** Also write report.html and the best/worst case grids into this run folder. */
   report?: { dir: RunDir; history: readonly EpochStats[] };
+  /** Print the memory warnings (near-uniform, collapsed banks). Default true. */
+  warn?: boolean;
 }
 
 /**
@@ -150,7 +157,7 @@ export async function evaluateModel(
           ? `memory ${r.bank}: ${r.items_for_90} of ${r.items} items carry 90% ` +
             `of the addressing weight: the bank has collapsed onto a few prototypes`
           : null);
-      if (warning != null) progress.line(`warning: ${warning}`);
+      if (warning != null && options.warn !== false) progress.line(`warning: ${warning}`);
     }
   }
   const calibration = model.calibration?.();
@@ -189,4 +196,18 @@ function memoryReportOn(model: KitModel, test: ImageSet): MemoryBankReport[] | n
 function round(v: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(v * f) / f;
+}
+
+/**
+ * One point of a run's AUROC curve from its metrics: image and pixel AUROC, AUPRO, the
+ * components' AUROC and the memory report, where the run has them.
+ */
+export function curvePointOf(m: RunMetrics): Record<string, unknown> {
+  return {
+    image_auroc: m.image_auroc,
+    pixel_auroc: m.pixel_auroc,
+    ...(m.aupro != null ? { aupro: m.aupro } : {}),
+    ...(m.component_auroc != null ? { component_auroc: m.component_auroc } : {}),
+    ...(m.memory != null ? { memory: m.memory } : {}),
+  };
 }

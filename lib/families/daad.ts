@@ -22,11 +22,19 @@
  * @module
  */
 import { type DataName, flagError, type FlagSpec, type RunConfig } from "../config.ts";
-import type { Division, MemoryInit, MemoryUpdate } from "../memory/block_memory.ts";
+import {
+  type Division,
+  type MemoryInit,
+  type MemoryUpdate,
+  SIMILARITIES,
+  type Similarity,
+} from "../memory/block_memory.ts";
+import { INIT_SCHEMES, type InitScheme } from "../nn/layers.ts";
 import {
   DAAD_VARIANTS,
   type DaadConfig,
   type DaadVariant,
+  DEFAULT_COMMITMENT_WEIGHT,
   validateDaadConfig,
 } from "../models/daad/config.ts";
 import { DaadModel } from "../models/daad/kit_model.ts";
@@ -61,6 +69,14 @@ export type DaadSettings = {
   compactness: number | null;
   /** Eq. 1 as printed (τ = 1, random items, no renormalisation), whatever the defaults. */
   eq1: boolean;
+  /** Channels of the 16x stage and the bottleneck; absent or null = 16 x width. */
+  bottleneck?: number | null;
+  /** Starting weights: the kit's He-normal or PyTorch's defaults; absent or null = he. */
+  init?: InitScheme | null;
+  /** Memory addressing: cosine (eq. 1), dot (MemAE's code) or vq; absent or null = cosine. */
+  addressing?: Similarity | null;
+  /** β of `--addressing vq`'s commitment loss; absent or null = 0.25 (VQ-VAE). */
+  commitment?: number | null;
 };
 
 /** The flags of the DAAD family (DAAD+ takes them for its generator). */
@@ -119,6 +135,29 @@ export const DAAD_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze(
       help: "Weight of the memory compactness loss mean((q − nearest item)²) (paper: none).",
     },
     eq1: { type: "bool", help: "Memory addressing as eq. 1 is printed (τ 1, random items)." },
+    bottleneck: {
+      type: "int",
+      min: 1,
+      help: "Channels of the 16x stage and the bottleneck (default 16 x --width; docs/budget.md).",
+    },
+    init: {
+      type: "enum",
+      choices: INIT_SCHEMES,
+      help: "Starting weights: he (He-normal, the default) or torch (PyTorch's defaults: " +
+        "uniform ±1/sqrt(fan_in), conv biases included).",
+    },
+    addressing: {
+      type: "enum",
+      choices: SIMILARITIES,
+      help: "Block memory addressing: cosine (eq. 1, default), dot (softmax of raw inner " +
+        "products, MemAE's code) or vq (nearest item, straight-through, commitment loss; items " +
+        "by codebook loss, or by EMA with --mem-update ema).",
+    },
+    commitment: {
+      type: "float",
+      min: 0,
+      help: "--addressing vq: weight β of the commitment loss (default 0.25, VQ-VAE).",
+    },
   } satisfies Record<string, FlagSpec>,
 );
 
@@ -235,6 +274,10 @@ export function daadConfigFor(run: RunConfig<DaadSettings>, channels: number): D
     compactnessWeight: s.compactness ?? base.compactnessWeight,
     entropyWeight: variant === "memae" ? 0.0002 : 0,
     recLoss: s.recLoss,
+    bottleneck: s.bottleneck ?? 16 * run.width,
+    init: s.init ?? "he",
+    similarity: s.addressing ?? "cosine",
+    commitmentWeight: s.commitment ?? DEFAULT_COMMITMENT_WEIGHT,
   };
 }
 
@@ -256,6 +299,35 @@ export function checkDaadSettings(
   }
   if (s.shrink != null && !(s.shrink >= 0 && s.shrink < 1)) {
     throw flagError("shrink", s.shrink, "a threshold in [0, 1)");
+  }
+  if (s.addressing != null) {
+    if (generator !== "daad" && generator !== "memae") {
+      throw new ConfigError(
+        `--addressing ${s.addressing} sets the block memory's addressing; ${named} has no ` +
+          `block memory`,
+      );
+    }
+    if (s.eq1 && s.addressing !== "cosine") {
+      throw new ConfigError(
+        `--eq1 addresses by cosine similarity; drop --addressing ${s.addressing}`,
+      );
+    }
+  }
+  if (s.addressing === "vq") {
+    const softmax =
+      ([["temperature", s.temperature], ["renorm", s.renorm], ["shrink", s.shrink]] as const)
+        .find(([, v]) => v != null);
+    if (softmax != null) {
+      throw new ConfigError(
+        `--${softmax[0]} shapes the softmax of the addressing; --addressing vq picks the ` +
+          `nearest item and has none`,
+      );
+    }
+  }
+  if (s.commitment != null && s.addressing !== "vq") {
+    throw new ConfigError(
+      "--commitment weighs the commitment loss of --addressing vq; add --addressing vq",
+    );
   }
   if (
     s.eq1 && (s.temperature != null || s.renorm != null || s.memInit != null ||

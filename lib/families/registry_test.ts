@@ -77,7 +77,10 @@ Deno.test("listTrainFlags() lists every flag train took before families, each on
     "normal-test-dir",
     "test-split",
   ];
-  assertEquals([...names].sort(), [...before].sort());
+  // ... and the flags added since: the evaluation curve, the network's capacity and
+  // initialisation, the memory's addressing.
+  const added = ["eval-every", "bottleneck", "init", "addressing", "commitment"];
+  assertEquals([...names].sort(), [...before, ...added].sort());
   const byName = Object.fromEntries(flags.map((f) => [f.flag, f]));
   assertEquals(byName.memory.families, ["daad", "daad-plus", "mnad"]);
   assertEquals(byName["scale-rates"].key, "scaleRates");

@@ -21,6 +21,19 @@
  * - `memae` addressing applies MemAE's hard shrinkage ŵ = relu(w − λ)·w / (|w − λ| + ε),
  *   renormalises ŵ to sum to one, and reports the mean entropy of ŵ for its loss.
  *
+ * `similarity` says how a query is matched with the items (a departure from eq. 1 where
+ * it is not `cosine`):
+ * - `cosine` (default): eq. 1, the softmax of cosine similarities;
+ * - `dot`: the softmax of raw inner products q·m (as MemAE's official code addresses,
+ *   `models/memory_module.py`), so that weights are no longer bounded by e^2; then the
+ *   same 1/N drop or shrinkage;
+ * - `vq`: the nearest item by L2 distance (VQ-VAE, van den Oord et al. 2017), one-hot
+ *   weights; the read is q + sg(m_k − q), its value m_k and its gradient passed straight
+ *   through to the query. The module reports the commitment loss mean((q − sg(m_k))²)
+ *   and, for items learnt by gradient, the codebook loss mean((sg(q) − m_k)²), the only
+ *   gradient the items get; with `update: "ema"` the items follow their queries' running
+ *   means instead (VQ-VAE's EMA codebook).
+ *
  * rh = H and rw = W with rc = 1 gives the pixel-wise memory of MemAE.
  *
  * @example
@@ -44,6 +57,12 @@ export type Division = [number, number, number];
 /** How queries address the memory. */
 export type Addressing = "daad" | "memae";
 
+/** How a query is matched with the items (see the module notes). */
+export type Similarity = "cosine" | "dot" | "vq";
+
+/** Every {@linkcode Similarity}, for validation and flags. */
+export const SIMILARITIES: readonly Similarity[] = ["cosine", "dot", "vq"];
+
 /** Options of a {@linkcode BlockMemory}. */
 export interface BlockMemoryConfig {
   /** Division rates (rh, rw, rc). The paper's default for MVTec AD is 8, 8, 1. */
@@ -60,6 +79,11 @@ export interface BlockMemoryConfig {
   renormalize: boolean;
   /** `random` N(0, 1/D) items, or `queries`: items copied from the first batch's queries. */
   init: MemoryInit;
+  /**
+   * How a query is matched with the items: `cosine` (eq. 1), `dot` (raw inner
+   * products) or `vq` (nearest item, straight-through). Optional: absent = `cosine`.
+   */
+  similarity?: Similarity;
   /**
    * How items learn: `gradient` (by the optimiser, as the paper trains them) or `ema`:
    * each item becomes the running mean of the queries that read it (a soft k-means step
@@ -88,6 +112,7 @@ export const DEFAULT_BLOCK_MEMORY_CONFIG: Readonly<BlockMemoryConfig> = Object.f
   renormalize: false,
   init: "random" as MemoryInit,
   update: "gradient" as MemoryUpdate,
+  similarity: "cosine" as Similarity,
 });
 
 /** Raised when division rates do not divide a feature map. */
@@ -146,6 +171,12 @@ export function validateBlockMemoryConfig(
   if (update !== "gradient" && update !== "ema") {
     throw new BlockGeometryError(
       `${scale}: unknown memory update '${update}' (gradient or ema)`,
+    );
+  }
+  const similarity = config.similarity ?? "cosine";
+  if (!(SIMILARITIES as readonly string[]).includes(similarity)) {
+    throw new BlockGeometryError(
+      `${scale}: unknown similarity '${similarity}' (${SIMILARITIES.join(", ")})`,
     );
   }
   if (config.init !== "random" && config.init !== "queries") {
@@ -217,17 +248,23 @@ export function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
 
 /** Result of {@linkcode addressMemory}. */
 export interface AddressResult {
-  /** Addressing weights ŵ [Q, N] after dropping / shrinkage. */
+  /** Addressing weights ŵ [Q, N] after dropping / shrinkage (one-hot for `vq`). */
   weights: tf.Tensor2D;
-  /** The rebuilt queries ŵ·M [Q, D]. */
+  /** The rebuilt queries ŵ·M [Q, D] (for `vq`: q + sg(m_k − q)). */
   read: tf.Tensor2D;
-  /** Mean entropy of ŵ over queries (`memae` addressing only). */
+  /** Mean entropy of ŵ over queries (`memae` addressing only, not `vq`). */
   entropy: tf.Scalar | null;
+  /** `vq` only: mean((q − sg(m_k))²), the commitment loss (before its weight β). */
+  commitment: tf.Scalar | null;
+  /** `vq` only: mean((sg(q) − m_k)²), the codebook loss that moves the items. */
+  codebook: tf.Scalar | null;
 }
 
 /** How {@linkcode addressMemory} turns similarities into weights. */
 export interface AddressOptions {
   addressing: Addressing;
+  /** `cosine` (default, eq. 1), `dot` or `vq` (see the module notes). */
+  similarity?: Similarity;
   /** MemAE's λ (`memae` only). */
   shrinkThreshold?: number;
   /** Softmax temperature τ (default 1, eq. 1 as printed). */
@@ -236,10 +273,58 @@ export interface AddressOptions {
   renormalize?: boolean;
 }
 
+/** The identity whose gradient is zero: sg(·) of VQ-VAE. */
+export const stopGradient = tf.customGrad((x) => ({
+  value: tf.clone(x as tf.Tensor),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * `vq` addressing: each query picks its nearest item by L2 distance; one-hot weights,
+ * the straight-through read q + sg(m_k − q) and the two VQ-VAE losses.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { nearestItem } from "./block_memory.ts";
+ * const r = nearestItem(tf.tensor2d([[0.9, 0.1]]), tf.tensor2d([[1, 0], [0, 1]]));
+ * r.weights.print(); // [[1, 0]]
+ * r.commitment.print(); // mean([0.01, 0.01]) = 0.01
+ * ```
+ */
+export function nearestItem(
+  queries: tf.Tensor2D,
+  memory: tf.Tensor2D,
+): AddressResult & { commitment: tf.Scalar; codebook: tf.Scalar } {
+  return tidyObject(() => {
+    // ‖q − m‖² = ‖q‖² − 2 q·m + ‖m‖²; the choice carries no gradient.
+    const d2 = tf.add(
+      tf.sub(
+        tf.sum(tf.square(queries), 1, true),
+        tf.mul(tf.matMul(queries, memory, false, true), 2),
+      ),
+      tf.sum(tf.square(memory), 1).expandDims(0),
+    );
+    const weights = tf.oneHot(tf.argMin(d2, 1) as tf.Tensor1D, memory.shape[0])
+      .toFloat() as tf.Tensor2D;
+    // A one-hot matmul rather than a gather: gather's gradient has no wasm kernel.
+    const nearest = tf.matMul(weights, memory) as tf.Tensor2D;
+    const read = tf.add(queries, stopGradient(tf.sub(nearest, queries))) as tf.Tensor2D;
+    return {
+      weights,
+      read,
+      entropy: null,
+      commitment: tf.mean(tf.squaredDifference(queries, stopGradient(nearest))) as tf.Scalar,
+      codebook: tf.mean(tf.squaredDifference(stopGradient(queries), nearest)) as tf.Scalar,
+    };
+  });
+}
+
 /**
  * Addresses `memory` [N, D] with `queries` [Q, D]: eq. 1 (softmax of cosine
- * similarities divided by τ), then the chosen sparsification, then eq. 2 (weighted sum
- * of raw items).
+ * similarities divided by τ; raw inner products with `similarity: "dot"`), then the
+ * chosen sparsification, then eq. 2 (weighted sum of raw items). `similarity: "vq"` is
+ * {@linkcode nearestItem}.
  */
 export function addressMemory(
   queries: tf.Tensor2D,
@@ -249,12 +334,16 @@ export function addressMemory(
   const n = memory.shape[0];
   const {
     addressing,
+    similarity = "cosine",
     shrinkThreshold = DEFAULT_BLOCK_MEMORY_CONFIG.shrinkThreshold,
     temperature = 1,
     renormalize = false,
   } = options;
+  if (similarity === "vq") return nearestItem(queries, memory);
   return tidyObject(() => {
-    let sim = tf.matMul(l2NormalizeRows(queries), l2NormalizeRows(memory), false, true);
+    let sim = similarity === "dot"
+      ? tf.matMul(queries, memory, false, true)
+      : tf.matMul(l2NormalizeRows(queries), l2NormalizeRows(memory), false, true);
     if (temperature !== 1) sim = tf.div(sim, temperature);
     const w = tf.softmax(sim);
     let weights: tf.Tensor2D;
@@ -270,7 +359,13 @@ export function addressMemory(
       weights = tf.div(shrunk, tf.maximum(tf.sum(shrunk, 1, true), 1e-12));
       entropy = tf.mean(tf.sum(tf.mul(tf.neg(weights), tf.log(tf.add(weights, 1e-12))), 1));
     }
-    return { weights, read: tf.matMul(weights, memory) as tf.Tensor2D, entropy };
+    return {
+      weights,
+      read: tf.matMul(weights, memory) as tf.Tensor2D,
+      entropy,
+      commitment: null,
+      codebook: null,
+    };
   });
 }
 
@@ -282,6 +377,10 @@ export interface BlockMemoryOutput {
   weights: tf.Tensor2D;
   /** Mean addressing entropy (`memae` addressing only). */
   entropy: tf.Scalar | null;
+  /** `vq`: the commitment loss mean((q − sg(m_k))²); null otherwise. */
+  commitment: tf.Scalar | null;
+  /** `vq` with items learnt by gradient: the codebook loss mean((sg(q) − m_k)²); else null. */
+  codebook: tf.Scalar | null;
   /**
    * Compactness: the mean squared distance per feature between each query and the item
    * it weighs most, mean((q − m_k*)²). Pulls items towards the queries that read them (as
@@ -464,6 +563,9 @@ export class BlockMemory {
         output: assembleBlocks(r.read, f.shape, this.config.division),
         weights: r.weights,
         entropy: r.entropy,
+        commitment: r.commitment,
+        // EMA items are no variables of the optimiser: a codebook loss would move nothing.
+        codebook: (this.config.update ?? "gradient") === "ema" ? null : r.codebook,
         compactness: options.compactness ? compactnessLoss(q, items, r.weights) : null,
       };
     });

@@ -13,6 +13,8 @@ import {
   type Division,
   EMA_DECAY,
   emaItems,
+  nearestItem,
+  stopGradient,
   validateBlockMemoryConfig,
 } from "./block_memory.ts";
 
@@ -433,5 +435,196 @@ Deno.test("validateBlockMemoryConfig() refuses an unknown memory update, naming 
       }, { height: 2, width: 2, channels: 1 }),
     BlockGeometryError,
     "unknown memory update 'kmeans'",
+  );
+});
+
+// ---------------------------------------------------------------------------------------
+// `dot` and `vq` addressing, by hand on a bank of 2 items and 3 queries (D = 2):
+// M = [[1, 0], [0, 2]], Q = [[2, 0.5], [1, 1], [0, 3]].
+const HAND_M = [[1, 0], [0, 2]];
+const HAND_Q = [[2, 0.5], [1, 1], [0, 3]];
+// Upstream gradient of the read, dL/dread, for L = Σ read · G.
+const HAND_G = [[0.5, -1], [2, 1], [-1, 0.25]];
+
+/** L = Σ read·G (+ extra losses) and its gradients w.r.t. queries and items. */
+function handGrads(
+  options: Parameters<typeof addressMemory>[2],
+  extra: (r: ReturnType<typeof addressMemory>) => tf.Scalar | null = () => null,
+) {
+  const q = tf.variable(tf.tensor2d(HAND_Q));
+  const m = tf.variable(tf.tensor2d(HAND_M));
+  const g = tf.tensor2d(HAND_G);
+  const { value, grads } = tf.variableGrads(() => {
+    const r = addressMemory(q as tf.Tensor2D, m as tf.Tensor2D, options);
+    const loss = tf.sum(tf.mul(r.read, g)) as tf.Scalar;
+    const more = extra(r);
+    return more == null ? loss : tf.add(loss, more) as tf.Scalar;
+  }, [q, m]);
+  const out = { loss: value.dataSync()[0], dq: values(grads[q.name]), dm: values(grads[m.name]) };
+  tf.dispose([q, m, g, value, ...Object.values(grads)]);
+  return out;
+}
+
+Deno.test("stopGradient() passes values and stops gradients", () => {
+  const x = tf.variable(tf.tensor1d([1, 2]));
+  const { value, grads } = tf.variableGrads(
+    () => tf.sum(tf.add(tf.mul(x, 3), stopGradient(tf.mul(x, x)))) as tf.Scalar,
+    [x],
+  );
+  assertEquals(value.dataSync()[0], 3 + 6 + 1 + 4);
+  assertEquals(values(grads[x.name]), [3, 3]);
+  tf.dispose([x, value, grads[x.name]]);
+});
+
+Deno.test("addressMemory() 'dot' matches a softmax of raw inner products by hand, then the 1/N drop", () => {
+  // Inner products q·m: [2, 1], [1, 2], [0, 6]; softmax [e/(e+1), 1/(e+1)] etc.
+  // Below 1/N = 1/2 and dropped: 1/(e+1) and 1/(1+e^6).
+  const a = Math.E / (Math.E + 1), d = Math.exp(6) / (1 + Math.exp(6));
+  const r = addressMemory(tf.tensor2d(HAND_Q), tf.tensor2d(HAND_M), {
+    addressing: "daad",
+    similarity: "dot",
+  });
+  // N = 2: weights below 1/2 are dropped (no renormalisation).
+  values(r.weights).forEach((v, i) => assertAlmostEquals(v, [a, 0, 0, a, 0, d][i], 1e-6));
+  values(r.read).forEach((v, i) => assertAlmostEquals(v, [a, 0, 0, 2 * a, 0, 2 * d][i], 1e-6));
+  assertEquals([r.entropy, r.commitment, r.codebook], [null, null, null]);
+  // The cosine softmax of the same bank differs: q1 = [2, 0.5] has cosines 0.970, 0.243.
+  const cos = addressMemory(tf.tensor2d(HAND_Q), tf.tensor2d(HAND_M), { addressing: "daad" });
+  const c1 = 2 / Math.hypot(2, 0.5), c2 = 0.5 / Math.hypot(2, 0.5);
+  assertAlmostEquals(values(cos.weights)[0], 1 / (1 + Math.exp(c2 - c1)), 1e-6);
+  // MemAE's shrinkage (λ = 0.3) on the dot softmax: q3's weights [c, d] -> [0, 1].
+  const mem = addressMemory(tf.tensor2d(HAND_Q), tf.tensor2d(HAND_M), {
+    addressing: "memae",
+    similarity: "dot",
+    shrinkThreshold: 0.3,
+  });
+  values(mem.weights).forEach((v, i) => assertAlmostEquals(v, [1, 0, 0, 1, 0, 1][i], 1e-6));
+  tf.dispose([r.weights, r.read, cos.weights, cos.read, mem.weights, mem.read, mem.entropy!]);
+});
+
+Deno.test("addressMemory() 'dot' gradients w.r.t. queries and items equal the softmax Jacobian by hand", () => {
+  // Forward in float64: s = Q Mᵀ, w = softmax(s), mask = w >= 1/N, read = (mask·w) M.
+  const n = 2, dim = 2;
+  const s = HAND_Q.map((q) => HAND_M.map((m) => q[0] * m[0] + q[1] * m[1]));
+  const w = s.map((row) => {
+    const z = row.map(Math.exp), t = z[0] + z[1];
+    return z.map((v) => v / t);
+  });
+  const mask = w.map((row) => row.map((v) => (v >= 1 / n ? 1 : 0)));
+  // dL/dw_ij = mask_ij (g_i·m_j); dL/ds_ij = w_ij (dL/dw_ij − Σ_k w_ik dL/dw_ik).
+  const dw = HAND_G.map((g, i) => HAND_M.map((m, j) => mask[i][j] * (g[0] * m[0] + g[1] * m[1])));
+  const ds = dw.map((row, i) => {
+    const dot = row[0] * w[i][0] + row[1] * w[i][1];
+    return row.map((v, j) => w[i][j] * (v - dot));
+  });
+  // dL/dq_i = Σ_j ds_ij m_j; dL/dm_j = Σ_i mask_ij w_ij g_i + Σ_i ds_ij q_i.
+  const dq = HAND_Q.flatMap((_, i) =>
+    Array.from({ length: dim }, (_, k) => ds[i][0] * HAND_M[0][k] + ds[i][1] * HAND_M[1][k])
+  );
+  const dm = HAND_M.flatMap((_, j) =>
+    Array.from({ length: dim }, (_, k) =>
+      HAND_Q.reduce(
+        (acc, q, i) => acc + mask[i][j] * w[i][j] * HAND_G[i][k] + ds[i][j] * q[k],
+        0,
+      ))
+  );
+  const got = handGrads({ addressing: "daad", similarity: "dot" });
+  got.dq.forEach((v, i) => assertAlmostEquals(v, dq[i], 1e-5, `dL/dq[${i}]`));
+  got.dm.forEach((v, i) => assertAlmostEquals(v, dm[i], 1e-5, `dL/dm[${i}]`));
+  // Non-trivial: the softmax carries gradient to both sides.
+  assert(dq.some((v) => Math.abs(v) > 1e-3) && dm.some((v) => Math.abs(v) > 1e-3));
+});
+
+Deno.test("nearestItem() 'vq': one-hot weights, read, both losses and straight-through gradients by hand", () => {
+  // Squared distances: q1 [1.25, 6.25] -> item 0; q2 [1, 2] -> item 0; q3 [10, 1] -> item 1.
+  const r = nearestItem(tf.tensor2d(HAND_Q), tf.tensor2d(HAND_M));
+  assertEquals(values(r.weights), [1, 0, 1, 0, 0, 1]);
+  assertEquals(values(r.read), [1, 0, 1, 0, 0, 2]);
+  assertEquals(r.entropy, null);
+  // (q − m_k)²: [1, 0.25], [0, 1], [0, 1]: mean 3.25 / 6.
+  assertAlmostEquals(r.commitment.dataSync()[0], 3.25 / 6, 1e-6);
+  assertAlmostEquals(r.codebook.dataSync()[0], 3.25 / 6, 1e-6);
+  tf.dispose([r.weights, r.read, r.commitment, r.codebook]);
+  const vq = { addressing: "daad" as const, similarity: "vq" as const };
+  // The read alone: its gradient goes straight through to the queries, none to the items.
+  const read = handGrads(vq);
+  assertAlmostEquals(read.loss, 0.5 + 2 + 0.5, 1e-6); // Σ read·G
+  read.dq.forEach((v, i) => assertAlmostEquals(v, HAND_G.flat()[i], 1e-6));
+  assertEquals(read.dm, [0, 0, 0, 0]);
+  // β·commitment: d/dq = β·2(q − m_k)/6, nothing to the items.
+  const beta = 0.25;
+  const commit = handGrads(vq, (x) => tf.mul(x.commitment!, beta) as tf.Scalar);
+  const diff = [[1, 0.5], [0, 1], [0, 1]]; // q − m_k
+  commit.dq.forEach((v, i) =>
+    assertAlmostEquals(v, HAND_G.flat()[i] + beta * 2 * diff.flat()[i] / 6, 1e-6)
+  );
+  assertEquals(commit.dm, [0, 0, 0, 0]);
+  // Codebook: d/dm_k = Σ over its queries of 2(m_k − q)/6; nothing to the queries.
+  const book = handGrads(vq, (x) => x.codebook!);
+  book.dq.forEach((v, i) => assertAlmostEquals(v, HAND_G.flat()[i], 1e-6));
+  const dm = [(2 / 6) * (-1 + 0), (2 / 6) * (-0.5 - 1), 0, (2 / 6) * (2 - 3)];
+  book.dm.forEach((v, i) => assertAlmostEquals(v, dm[i], 1e-6, `dL/dm[${i}]`));
+});
+
+Deno.test("BlockMemory 'vq' with items by EMA takes emaItems()'s step with one-hot weights", () => {
+  const store = new ParamStore("t");
+  const config = {
+    division: [2, 2, 1] as Division,
+    items: 4,
+    addressing: "daad" as const,
+    shrinkThreshold: 0,
+    temperature: 1,
+    renormalize: false,
+    init: "queries" as const,
+    update: "ema" as const,
+    similarity: "vq" as const,
+  };
+  const mem = new BlockMemory(
+    store,
+    "mem",
+    new Rng(5),
+    { height: 4, width: 4, channels: 2 },
+    config,
+  );
+  const f = tf.tensor4d(new Rng(1).normalArray(2 * 4 * 4 * 2), [2, 4, 4, 2]);
+  mem.initFromQueries(f, new Rng(2));
+  const before = values(mem.bank);
+  const q = divideBlocks(f, [2, 2, 1]);
+  const expectRead = nearestItem(q, tf.tensor2d(before, [4, 8]));
+  // Every row one-hot: a hard k-means step.
+  assertEquals(values(tf.sum(expectRead.weights, 1)), Array(8).fill(1));
+  const expected = emaItems(
+    q,
+    expectRead.weights,
+    tf.ones([4]),
+    tf.tensor2d(before, [4, 8]),
+    EMA_DECAY,
+  );
+  const out = mem.apply(f, { update: true });
+  values(mem.bank).forEach((v, i) => assertAlmostEquals(v, values(expected.items)[i], 1e-5));
+  // EMA items have no codebook loss (the optimiser does not move them); commitment stays.
+  assertEquals(out.codebook, null);
+  assertAlmostEquals(out.commitment!.dataSync()[0], expectRead.commitment.dataSync()[0], 1e-6);
+  tf.dispose([f, q, out.output, out.weights, out.commitment!, expected.count, expected.sum]);
+  tf.dispose([expected.items, expectRead.weights, expectRead.read, expectRead.commitment]);
+  tf.dispose(expectRead.codebook);
+  store.dispose();
+});
+
+Deno.test("validateBlockMemoryConfig() refuses an unknown similarity, naming it", () => {
+  assertThrows(
+    () =>
+      validateBlockMemoryConfig({
+        division: [1, 1, 1],
+        items: 2,
+        addressing: "daad",
+        shrinkThreshold: 0,
+        temperature: 1,
+        renormalize: false,
+        init: "random",
+        similarity: "l1" as "vq",
+      }, { height: 2, width: 2, channels: 1 }),
+    BlockGeometryError,
+    "unknown similarity 'l1'",
   );
 });

@@ -2,28 +2,60 @@
  * The layers of the kit's networks, as small classes that create their weights in a
  * {@linkcode ParamStore} and apply them to NHWC tensors.
  *
- * Conventions (PyTorch's, so that numbers compare with the papers' code):
- * - weights He-normal (std = sqrt(2 / fan_in)) for layers followed by ReLU;
- * - batch norm with momentum 0.1 and eps 1e-5; training mode normalises with the batch
- *   statistics and updates running mean and unbiased variance; eval mode uses them;
- * - a conv followed by batch norm has no bias: batch norm removes any constant shift.
+ * Conventions:
+ * - initialisation by {@linkcode InitScheme}: `he` (the kit's default) draws weights
+ *   He-normal, std = sqrt(2 / fan_in), the choice for layers followed by ReLU (He et al.,
+ *   2015), with zero biases and no bias on a conv followed by batch norm (batch norm
+ *   removes any constant shift). This is NOT PyTorch's default. `torch` is PyTorch's
+ *   default for nn.Conv2d and nn.ConvTranspose2d: weights kaiming-uniform with a = sqrt(5),
+ *   i.e. U(−1/sqrt(fan_in), 1/sqrt(fan_in)) (std 1/sqrt(3·fan_in)), biases from the same
+ *   uniform, and a bias on every conv, also before batch norm (nn.Conv2d's bias=True);
+ *   PyTorch computes a transposed convolution's fan_in from its weight's dimension 1,
+ *   the output channels: fan_in = Cout·kh·kw;
+ * - batch norm as PyTorch's: gamma 1, beta 0, momentum 0.1 and eps 1e-5; training mode
+ *   normalises with the batch statistics and updates running mean and unbiased variance;
+ *   eval mode uses them.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { batchNormBackward, batchNormMoments } from "../kernels/webgpu/batch_norm.ts";
 import { convTranspose2x2 } from "../kernels/webgpu/conv_transpose_2x2.ts";
 import type { Rng } from "../util/rng.ts";
-import type { ParamStore } from "./params.ts";
+import type { ParamKind, ParamStore } from "./params.ts";
 
 /** Whether a forward pass trains (batch statistics, running-stat updates) or evaluates. */
 export interface ForwardMode {
   training: boolean;
 }
 
+/** How a layer draws its starting weights (see the module notes). */
+export type InitScheme = "he" | "torch";
+
+/** Every {@linkcode InitScheme}, for validation. */
+export const INIT_SCHEMES: readonly InitScheme[] = ["he", "torch"];
+
 /** He-normal weights of `shape` with fan-in `fanIn`, drawn from `rng`. */
 export function heNormal(rng: Rng, shape: number[], fanIn: number): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   return tf.tensor(rng.normalArray(n, 0, Math.sqrt(2 / fanIn)), shape);
+}
+
+/**
+ * PyTorch's default weights and biases: U(−1/sqrt(fan_in), 1/sqrt(fan_in)), which is
+ * kaiming_uniform_ with a = sqrt(5) for the weights and the bias rule of nn.Conv2d.
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "../util/rng.ts";
+ * import { torchUniform } from "./layers.ts";
+ * const w = torchUniform(new Rng(0), [3, 3, 16, 32], 16 * 9); // all within ±1/12
+ * console.log(Math.max(...w.dataSync().map(Math.abs)) <= 1 / 12); // true
+ * ```
+ */
+export function torchUniform(rng: Rng, shape: number[], fanIn: number): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const bound = 1 / Math.sqrt(fanIn);
+  return tf.tensor(rng.uniformArray(n, -bound, bound), shape);
 }
 
 /** Options of {@linkcode Conv2d}. */
@@ -36,8 +68,10 @@ export interface Conv2dOptions {
   pad?: "same" | "valid" | number;
   /** Default true. */
   bias?: boolean;
-  /** Draw weights from N(0, initStd²) (DCGAN uses 0.02); default He-normal. */
+  /** Draw weights from N(0, initStd²) (DCGAN uses 0.02), zero bias; overrides `init`. */
   initStd?: number;
+  /** `he` (default: He-normal weights, zero bias) or `torch` (PyTorch's nn.Conv2d). */
+  init?: InitScheme;
 }
 
 /** A 2-D convolution. */
@@ -59,12 +93,24 @@ export class Conv2d {
     this.kernel = options.kernel ?? 3;
     this.stride = options.stride ?? 1;
     this.pad = options.pad ?? "same";
+    // Weight layout [kh, kw, Cin, Cout] (tfjs's); PyTorch's is [Cout, Cin, kh, kw].
     const shape = [this.kernel, this.kernel, inChannels, outChannels];
+    const fanIn = inChannels * this.kernel * this.kernel;
+    const torch = options.initStd == null && (options.init ?? "he") === "torch";
     const init = options.initStd != null
       ? tf.tensor(rng.normalArray(shape.reduce((a, b) => a * b, 1), 0, options.initStd), shape)
-      : heNormal(rng, shape, inChannels * this.kernel * this.kernel);
-    this.w = store.add(`${name}.w`, init);
-    this.b = (options.bias ?? true) ? store.add(`${name}.b`, tf.zeros([outChannels])) : null;
+      : torch
+      ? torchUniform(rng, shape, fanIn)
+      : heNormal(rng, shape, fanIn);
+    this.w = store.add(`${name}.w`, init, true, "conv2d.weight");
+    this.b = (options.bias ?? true)
+      ? store.add(
+        `${name}.b`,
+        torch ? torchUniform(rng, [outChannels], fanIn) : tf.zeros([outChannels]),
+        true,
+        "conv2d.bias",
+      )
+      : null;
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {
@@ -87,10 +133,21 @@ export class BatchNorm {
     readonly momentum = 0.1,
     readonly eps = 1e-5,
   ) {
-    this.gamma = store.add(`${name}.gamma`, tf.ones([channels]));
-    this.beta = store.add(`${name}.beta`, tf.zeros([channels]));
-    this.runningMean = store.add(`${name}.running_mean`, tf.zeros([channels]), false);
-    this.runningVar = store.add(`${name}.running_var`, tf.ones([channels]), false);
+    const kind = (k: string) => `batch_norm.${k}` as ParamKind;
+    this.gamma = store.add(`${name}.gamma`, tf.ones([channels]), true, kind("weight"));
+    this.beta = store.add(`${name}.beta`, tf.zeros([channels]), true, kind("bias"));
+    this.runningMean = store.add(
+      `${name}.running_mean`,
+      tf.zeros([channels]),
+      false,
+      kind("running_mean"),
+    );
+    this.runningVar = store.add(
+      `${name}.running_var`,
+      tf.ones([channels]),
+      false,
+      kind("running_var"),
+    );
   }
 
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
@@ -151,13 +208,34 @@ export class BatchNorm {
   });
 }
 
-/** Conv 3x3 + BatchNorm + ReLU: the "ConvBNReLU" of the DAAD supplement's Table 2. */
+/** Options of {@linkcode ConvBnRelu} and {@linkcode ConvTranspose2x2}. */
+export interface InitOptions {
+  /** `he` (default) or `torch` (see the module notes). */
+  init?: InitScheme;
+}
+
+/**
+ * Conv 3x3 + BatchNorm + ReLU: the "ConvBNReLU" of the DAAD supplement's Table 2. The
+ * conv has no bias with `he` init (batch norm removes it) and PyTorch's default bias
+ * with `torch` init.
+ */
 export class ConvBnRelu {
   readonly conv: Conv2d;
   readonly bn: BatchNorm;
 
-  constructor(store: ParamStore, name: string, rng: Rng, inChannels: number, outChannels: number) {
-    this.conv = new Conv2d(store, `${name}.conv`, rng, inChannels, outChannels, { bias: false });
+  constructor(
+    store: ParamStore,
+    name: string,
+    rng: Rng,
+    inChannels: number,
+    outChannels: number,
+    options: InitOptions = {},
+  ) {
+    const init = options.init ?? "he";
+    this.conv = new Conv2d(store, `${name}.conv`, rng, inChannels, outChannels, {
+      bias: init === "torch",
+      init,
+    });
     this.bn = new BatchNorm(store, `${name}.bn`, outChannels);
   }
 
@@ -181,10 +259,16 @@ export class ConvTranspose2x2 {
     rng: Rng,
     readonly inChannels: number,
     readonly outChannels: number,
+    options: InitOptions = {},
   ) {
-    // Weight layout [Cin, kh, kw, Cout] flattened to [Cin, 4·Cout].
-    this.w = store.add(`${name}.w`, heNormal(rng, [inChannels, 4 * outChannels], inChannels));
-    this.b = store.add(`${name}.b`, tf.zeros([outChannels]));
+    // Weight layout [Cin, kh, kw, Cout] flattened to [Cin, 4·Cout]; PyTorch's is
+    // [Cin, Cout, kh, kw], and its fan_in (dimension 1 times the kernel) is Cout·4.
+    const shape = [inChannels, 4 * outChannels];
+    const torch = (options.init ?? "he") === "torch";
+    const w = torch ? torchUniform(rng, shape, 4 * outChannels) : heNormal(rng, shape, inChannels);
+    this.w = store.add(`${name}.w`, w, true, "conv_transpose2x2.weight");
+    const b = torch ? torchUniform(rng, [outChannels], 4 * outChannels) : tf.zeros([outChannels]);
+    this.b = store.add(`${name}.b`, b, true, "conv_transpose2x2.bias");
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {

@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertAlmostEquals, relativeError } from "../../tests/assert.ts";
+import { assert, assertAlmostEquals, assertEquals, relativeError } from "../../tests/assert.ts";
 import { assertNoLeak, useBackend, values } from "../../tests/tf_helpers.ts";
 import { Rng } from "../util/rng.ts";
-import { BatchNorm, ConvTranspose2x2 } from "./layers.ts";
+import { BatchNorm, Conv2d, ConvBnRelu, ConvTranspose2x2 } from "./layers.ts";
 import { ParamStore } from "./params.ts";
 
 await useBackend("cpu");
@@ -81,5 +81,87 @@ Deno.test("layers leave no tensors behind in training steps", async () => {
     }
   });
   x.dispose();
+  store.dispose();
+});
+
+/** Mean, standard deviation and largest magnitude of a variable's values. */
+function stats(v: tf.Variable) {
+  const x = values(v);
+  const mean = x.reduce((a, b) => a + b, 0) / x.length;
+  const std = Math.sqrt(x.reduce((a, b) => a + (b - mean) ** 2, 0) / x.length);
+  return { mean, std, max: Math.max(...x.map(Math.abs)), n: x.length };
+}
+
+Deno.test("Conv2d init 'torch' is PyTorch's nn.Conv2d default: U(±1/sqrt(fan_in)) weights and biases", () => {
+  const store = new ParamStore("t");
+  // fan_in = 16·3·3 = 144: bound 1/12, std of U(-b, b) = b/sqrt(3).
+  const conv = new Conv2d(store, "c", new Rng(1), 16, 32, { init: "torch" });
+  const bound = 1 / 12;
+  const w = stats(conv.w);
+  assertEquals(w.n, 3 * 3 * 16 * 32);
+  assert(w.max <= bound && w.max > 0.99 * bound, `max |w| ${w.max}, bound ${bound}`);
+  assert(Math.abs(w.std / (bound / Math.sqrt(3)) - 1) < 0.04, `std ${w.std}`);
+  assert(Math.abs(w.mean) < 0.05 * bound, `mean ${w.mean}`);
+  const b = stats(conv.b!);
+  assert(b.max <= bound && b.std > 0.3 * bound, `bias ${JSON.stringify(b)}`);
+  assertEquals(store.kindOf("c.w"), "conv2d.weight");
+  assertEquals(store.kindOf("c.b"), "conv2d.bias");
+  store.dispose();
+});
+
+Deno.test("Conv2d init 'he' (default) is He-normal, std sqrt(2/fan_in), with a zero bias", () => {
+  const store = new ParamStore("t");
+  const conv = new Conv2d(store, "c", new Rng(1), 16, 32);
+  const w = stats(conv.w);
+  assert(Math.abs(w.std / Math.sqrt(2 / 144) - 1) < 0.04, `std ${w.std}`);
+  // A normal draw exceeds the torch bound (1/12 = 0.083) often: std 0.118.
+  assert(w.max > 3 * Math.sqrt(2 / 144), `max ${w.max}`);
+  assertEquals(stats(conv.b!).max, 0);
+  store.dispose();
+});
+
+Deno.test("ConvBnRelu has a conv bias only with init 'torch' (nn.Conv2d's bias=True), BN gamma 1, beta 0", () => {
+  const he = new ParamStore("he"), torch = new ParamStore("torch");
+  new ConvBnRelu(he, "l", new Rng(0), 4, 8);
+  new ConvBnRelu(torch, "l", new Rng(0), 4, 8, { init: "torch" });
+  assertEquals(he.names(), [
+    "l.conv.w",
+    "l.bn.gamma",
+    "l.bn.beta",
+    "l.bn.running_mean",
+    "l.bn.running_var",
+  ]);
+  assertEquals(torch.names(), [
+    "l.conv.w",
+    "l.conv.b",
+    "l.bn.gamma",
+    "l.bn.beta",
+    "l.bn.running_mean",
+    "l.bn.running_var",
+  ]);
+  assertEquals(values(torch.get("l.bn.gamma")), Array(8).fill(1));
+  assertEquals(values(torch.get("l.bn.beta")), Array(8).fill(0));
+  const bound = 1 / Math.sqrt(4 * 9);
+  assert(stats(torch.get("l.conv.b")).max <= bound);
+  assertEquals(torch.numParams() - he.numParams(), 8);
+  he.dispose();
+  torch.dispose();
+});
+
+Deno.test("ConvTranspose2x2 init 'torch' takes fan_in from weight dim 1 (Cout·2·2), as PyTorch does", () => {
+  const store = new ParamStore("t");
+  // Cin 64, Cout 8: PyTorch's fan_in = 8·4 = 32 (not Cin·4 = 256): bound 1/sqrt(32).
+  const up = new ConvTranspose2x2(store, "up", new Rng(3), 64, 8, { init: "torch" });
+  const bound = 1 / Math.sqrt(32);
+  const w = stats(up.w);
+  assert(w.max <= bound && w.max > 0.98 * bound, `max |w| ${w.max}, bound ${bound}`);
+  assert(Math.abs(w.std / (bound / Math.sqrt(3)) - 1) < 0.05, `std ${w.std}`);
+  const b = stats(up.b);
+  assert(b.max <= bound && b.std > 0.2 * bound, `bias ${JSON.stringify(b)}`);
+  // He-normal keeps the kit's fan-in Cin and a zero bias.
+  const he = new ConvTranspose2x2(store, "up_he", new Rng(3), 64, 8);
+  assert(Math.abs(stats(he.w).std / Math.sqrt(2 / 64) - 1) < 0.05);
+  assertEquals(stats(he.b).max, 0);
+  assertEquals(store.kindOf("up.w"), "conv_transpose2x2.weight");
   store.dispose();
 });

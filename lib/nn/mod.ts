@@ -1,7 +1,9 @@
 /**
  * Layers and parameters on tfjs: convolutions with batch norm, transposed convolutions,
- * pooling, and the {@linkcode ParamStore} that names every variable a checkpoint keeps.
+ * pooling, the {@linkcode ParamStore} that names every variable a checkpoint keeps, and
+ * the weights in PyTorch's names and layouts.
  * @module
  */
 export * from "./layers.ts";
 export * from "./params.ts";
+export * from "./torch_layout.ts";

@@ -31,10 +31,26 @@ export class StateMismatchError extends Error {
   }
 }
 
+/**
+ * What a variable is in PyTorch's terms, recorded by the layer that creates it, so that
+ * weights can be written in PyTorch's names and layouts (`lib/nn/torch_layout.ts`).
+ * Variables without a kind (memory banks, counters) are written as they are.
+ */
+export type ParamKind =
+  | "conv2d.weight"
+  | "conv2d.bias"
+  | "conv_transpose2x2.weight"
+  | "conv_transpose2x2.bias"
+  | "batch_norm.weight"
+  | "batch_norm.bias"
+  | "batch_norm.running_mean"
+  | "batch_norm.running_var";
+
 /** Named variables, trainable or not (batch-norm running statistics are not). */
 export class ParamStore {
   readonly #vars = new Map<string, tf.Variable>();
   readonly #trainable = new Set<string>();
+  readonly #kinds = new Map<string, ParamKind>();
   readonly #prefix: string;
 
   /** `label` only helps to read tfjs variable names; each store gets a unique prefix. */
@@ -42,14 +58,28 @@ export class ParamStore {
     this.#prefix = `${label}#${storeCounter++}`;
   }
 
-  /** Adds a variable owning `init` (the store disposes it). Names are unique per store. */
-  add(name: string, init: tf.Tensor, trainable = true): tf.Variable {
+  /**
+   * Adds a variable owning `init` (the store disposes it). Names are unique per store.
+   * `kind` says what the variable is in PyTorch's terms (for exporting weights).
+   */
+  add(name: string, init: tf.Tensor, trainable = true, kind?: ParamKind): tf.Variable {
     if (this.#vars.has(name)) throw new Error(`parameter '${name}' is defined twice`);
     const v = tf.variable(init, trainable, `${this.#prefix}/${name}`);
     init.dispose();
     this.#vars.set(name, v);
     if (trainable) this.#trainable.add(name);
+    if (kind != null) this.#kinds.set(name, kind);
     return v;
+  }
+
+  /** What the variable `name` is in PyTorch's terms, or null (see {@linkcode ParamKind}). */
+  kindOf(name: string): ParamKind | null {
+    return this.#kinds.get(name) ?? null;
+  }
+
+  /** Whether the variable `name` is trained by the optimiser (not a running statistic). */
+  isTrainable(name: string): boolean {
+    return this.#trainable.has(name);
   }
 
   /** The variable called `name`. */
@@ -139,5 +169,6 @@ export class ParamStore {
     for (const v of this.#vars.values()) v.dispose();
     this.#vars.clear();
     this.#trainable.clear();
+    this.#kinds.clear();
   }
 }

@@ -21,7 +21,7 @@ import { writeFileAtomic } from "../util/fs.ts";
 import { checkpointPauseMs } from "../util/test_hooks.ts";
 import { NonFiniteLossError, ResumeError } from "./errors.ts";
 import { describeIoError, type RunDir, RunDirError } from "./run_dir.ts";
-import type { EpochStats, TrainableModel } from "./trainer.ts";
+import type { CurvePoint, EpochStats, TrainableModel } from "./trainer.ts";
 
 const MAGIC = "DAADCKPT";
 const VERSION = 1;
@@ -178,6 +178,7 @@ export async function saveTrainingState(
   pos: TrainingPosition,
   meta: Record<string, unknown>,
   history: EpochStats[],
+  curve: CurvePoint[] = [],
 ): Promise<void> {
   const tensors = new Map<string, TensorData>();
   const params = await model.params.snapshot();
@@ -196,7 +197,7 @@ export async function saveTrainingState(
   }
   try {
     await writeCheckpoint(dir.checkpointPath, {
-      meta: { ...meta, position: pos, optimizerSteps: optSteps, history },
+      meta: { ...meta, position: pos, optimizerSteps: optSteps, history, curve },
       tensors,
     });
   } catch (e) {
@@ -208,7 +209,7 @@ export async function saveTrainingState(
 export function restoreTrainingState(
   model: TrainableModel,
   ckpt: Checkpoint,
-): { position: TrainingPosition; history: EpochStats[] } {
+): { position: TrainingPosition; history: EpochStats[]; curve: CurvePoint[] } {
   const pick = (prefix: string) => {
     const out = new Map<string, TensorData>();
     for (const [k, v] of ckpt.tensors) if (k.startsWith(prefix)) out.set(k.slice(prefix.length), v);
@@ -222,6 +223,7 @@ export function restoreTrainingState(
   return {
     position: ckpt.meta.position as TrainingPosition,
     history: (ckpt.meta.history ?? []) as EpochStats[],
+    curve: (ckpt.meta.curve ?? []) as CurvePoint[],
   };
 }
 

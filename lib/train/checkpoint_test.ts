@@ -130,7 +130,7 @@ Deno.test("saveTrainingState() and restoreTrainingState() keep parameters, Adam 
   assertEquals([...ckpt.tensors.keys()].sort(), ["opt/model/m0", "opt/model/v0", "params/w"]);
   const b = vectorModel([0, 0, 0]);
   const restored = restoreTrainingState(b, ckpt);
-  assertEquals(restored, { position, history });
+  assertEquals(restored, { position, history, curve: [] });
   assertEquals(
     Array.from(await b.params.get("w").data()),
     Array.from(await a.params.get("w").data()),

@@ -11,7 +11,10 @@
  *   exactly the batches the uninterrupted run would have seen;
  * - a NaN or infinite loss stops the run with {@linkcode NonFiniteLossError}; the last
  *   checkpoint written (all finite) is kept and never overwritten by a bad one;
- * - checkpoints are written atomically (temporary file, fsync, rename).
+ * - checkpoints are written atomically (temporary file, fsync, rename);
+ * - an evaluation hook ({@linkcode TrainOptions.evaluate}) runs between epochs and before
+ *   that epoch's checkpoint, so its points survive a resume; it draws nothing from the
+ *   training's random stream (batches come from generators seeded per epoch).
  *
  * {@linkcode train} reads as its steps: `startPosition` (fresh, or the checkpoint's
  * position with its state restored), then per epoch `trainEpoch` (replay to the saved
@@ -69,6 +72,26 @@ export interface TrainableModel {
   afterStep?(batch: tf.Tensor4D): void;
 }
 
+/** One evaluation during training: its epoch and step, and what the hook returned. */
+export interface CurvePoint {
+  /** 1-based epoch after which the evaluation ran. */
+  epoch: number;
+  /** Optimisation steps done by then. */
+  step: number;
+  [key: string]: unknown;
+}
+
+/** Evaluation during training (see {@linkcode TrainOptions.evaluate}). */
+export interface EvaluationHook {
+  /** Evaluate after every epoch whose 1-based number is a multiple of this. */
+  every: number;
+  /**
+   * Evaluates the model after `epoch` (1-based) and returns a JSON record, or null to
+   * record nothing then. It must leave the model as it found it (evaluation mode).
+   */
+  run: (epoch: number) => Promise<Record<string, unknown> | null>;
+}
+
 /** Options of {@linkcode train}. */
 export interface TrainOptions {
   epochs: number;
@@ -92,6 +115,13 @@ export interface TrainOptions {
   progress?: ProgressSink;
   /** Called after every epoch (notebook plots, evaluation); may be async. */
   onEpochEnd?: (stats: EpochStats) => void | Promise<void>;
+  /**
+   * Evaluation every few epochs (AUROC curves): runs after the epoch's log line and
+   * before its checkpoint, which keeps the points (`curve`), as log.jsonl does (`eval`
+   * lines). The model the training ends with is the same as without it, provided the
+   * hook evaluates without updating state (the trainer's random stream it cannot reach).
+   */
+  evaluate?: EvaluationHook;
   /** Set to request a stop (Ctrl-C): the run checkpoints its exact position and returns. */
   signal?: AbortSignal;
   /** Called after every optimisation step (after its log line, if any). */
@@ -168,6 +198,8 @@ export interface TrainResult {
   /** True when stopped early through `signal`. */
   interrupted: boolean;
   history: EpochStats[];
+  /** The evaluations of {@linkcode TrainOptions.evaluate}, also those before a resume. */
+  curve: CurvePoint[];
 }
 
 /** One optimisation step of one objective; returns the loss terms as numbers. */
@@ -211,7 +243,7 @@ interface Loop {
 }
 
 /** Throws a RangeError for epochs, batch size or data that cannot train. */
-function checkTrainOptions(data: ImageSet, { epochs, batchSize }: TrainOptions): void {
+function checkTrainOptions(data: ImageSet, { epochs, batchSize, evaluate }: TrainOptions): void {
   if (!Number.isInteger(epochs) || epochs < 1) {
     throw new RangeError(`epochs must be >= 1, got ${epochs}`);
   }
@@ -220,6 +252,10 @@ function checkTrainOptions(data: ImageSet, { epochs, batchSize }: TrainOptions):
   }
   if (data.n < batchSize) {
     throw new RangeError(`batch size ${batchSize} is larger than the ${data.n} training images`);
+  }
+  const every = evaluate?.every;
+  if (every != null && !(Number.isInteger(every) && every >= 1)) {
+    throw new RangeError(`evaluation interval must be an integer >= 1 epoch, got ${every}`);
   }
 }
 
@@ -232,9 +268,13 @@ function mainLossKey(model: TrainableModel): string {
  * Step 1: where training starts. Fresh, or (with `resume`) the checkpoint's position,
  * with model and optimizer state restored and the log cut back to the checkpoint.
  */
-async function startPosition(loop: Loop): Promise<{ position: Position; history: EpochStats[] }> {
+async function startPosition(
+  loop: Loop,
+): Promise<{ position: Position; history: EpochStats[]; curve: CurvePoint[] }> {
   const { model, options, progress, meta } = loop;
-  if (!options.resume) return { position: { epoch: 0, batch: 0, step: 0 }, history: [] };
+  if (!options.resume) {
+    return { position: { epoch: 0, batch: 0, step: 0 }, history: [], curve: [] };
+  }
   const runDir = options.runDir;
   if (runDir == null) throw new ResumeError("resuming needs a run folder");
   const ckpt = await readCheckpoint(runDir.checkpointPath);
@@ -369,13 +409,15 @@ async function trainEpoch(loop: Loop, epoch: number, start: Position): Promise<E
 
 /**
  * Step 4: the end of a complete epoch: its summary (mean losses, speed), the progress
- * bar's last state, the epoch log line and the checkpoint.
+ * bar's last state, the epoch log line, the evaluation when one is due, and the
+ * checkpoint.
  */
 async function finishEpoch(
   loop: Loop,
   epoch: number,
   pass: EpochPass,
   history: EpochStats[],
+  curve: CurvePoint[],
 ): Promise<{ stats: EpochStats; position: Position }> {
   const { options, progress, perEpoch, model, meta } = loop;
   const losses: Record<string, number> = {};
@@ -406,7 +448,18 @@ async function finishEpoch(
       losses: undefined,
       ...losses,
     });
-    await saveTrainingState(model, options.runDir, position, meta, history);
+  }
+  const hook = options.evaluate;
+  if (hook != null && (epoch + 1) % hook.every === 0) {
+    const result = await hook.run(epoch + 1);
+    if (result != null) {
+      const point: CurvePoint = { ...result, epoch: epoch + 1, step: position.step };
+      curve.push(point);
+      await options.runDir?.log({ type: "eval", ...point });
+    }
+  }
+  if (options.runDir != null) {
+    await saveTrainingState(model, options.runDir, position, meta, history, curve);
   }
   return { stats, position };
 }
@@ -466,7 +519,8 @@ export async function train(
   const { epochs, runDir } = options;
   const start = await startPosition(loop);
   let pos = start.position;
-  const history = start.history;
+  const { history, curve } = start;
+
   let trainSeconds = 0, images = 0, interrupted = false;
   for (let epoch = pos.epoch; epoch < epochs && !interrupted; epoch++) {
     const pass = await trainEpoch(loop, epoch, pos);
@@ -477,12 +531,12 @@ export async function train(
       interrupted = true;
       progress.end();
       if (runDir != null) {
-        await saveTrainingState(model, runDir, pos, loop.meta, history);
+        await saveTrainingState(model, runDir, pos, loop.meta, history, curve);
         interrupt({ epoch: epoch + 1, batch: pos.batch, atEpochEnd: false });
       }
       break;
     }
-    const done = await finishEpoch(loop, epoch, pass, history);
+    const done = await finishEpoch(loop, epoch, pass, history, curve);
     pos = done.position;
     await options.onEpochEnd?.(done.stats);
     await holdIfAsked(loop, epoch + 1);
@@ -498,5 +552,6 @@ export async function train(
     imagesPerSecond: images / Math.max(trainSeconds, 1e-9),
     interrupted,
     history,
+    curve,
   };
 }

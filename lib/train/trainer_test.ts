@@ -315,3 +315,51 @@ Deno.test("train() refuses a batch larger than the data and zero epochs", async 
   );
   model.dispose();
 });
+
+Deno.test("train() runs the evaluation hook every K epochs, before the checkpoint that keeps its points", async () => {
+  const data = images(16);
+  const dir = await RunDir.open(await Deno.makeTempDir(), { resume: true });
+  const model = linearModel(4);
+  const calls: number[] = [];
+  const r = await train(model, data, {
+    epochs: 5,
+    batchSize: 8,
+    seed: 1,
+    augment: "none",
+    runDir: dir,
+    evaluate: {
+      every: 2,
+      run: async (epoch) => {
+        calls.push(epoch);
+        // The checkpoint on disk is still the previous epoch's while the hook runs.
+        const saved = (await readCheckpoint(dir.checkpointPath)).meta.position as {
+          epoch: number;
+        };
+        return { score: epoch * 10, checkpoint_epoch: saved.epoch };
+      },
+    },
+  });
+  assertEquals(calls, [2, 4]);
+  assertEquals(r.curve, [
+    { score: 20, checkpoint_epoch: 1, epoch: 2, step: 4 },
+    { score: 40, checkpoint_epoch: 3, epoch: 4, step: 8 },
+  ]);
+  assertEquals((await readCheckpoint(dir.checkpointPath)).meta.curve, r.curve);
+  const log = (await Deno.readTextFile(dir.file("log.jsonl"))).trim().split("\n")
+    .map((l) => JSON.parse(l)).filter((e) => e.type === "eval");
+  assertEquals(log.map((e) => [e.epoch, e.score]), [[2, 20], [4, 40]]);
+  await assertRejects(
+    () =>
+      train(model, data, {
+        epochs: 1,
+        batchSize: 8,
+        seed: 1,
+        augment: "none",
+        evaluate: { every: 0, run: () => Promise.resolve(null) },
+      }),
+    RangeError,
+    "evaluation interval must be an integer >= 1 epoch, got 0",
+  );
+  model.dispose();
+  await Deno.remove(dir.path, { recursive: true });
+});

@@ -136,6 +136,74 @@ export function lossCurveFigure(
 }
 
 // ---------------------------------------------------------------------------------------
+// AUROC against epochs
+
+/** One run's curve for {@linkcode aurocCurveFigure}: a value (AUROC) after some epochs. */
+export interface EpochCurve {
+  name: string;
+  points: readonly { epoch: number; value: number | null }[];
+}
+
+/** Options of {@linkcode aurocCurveFigure}. */
+export interface EpochCurveOptions {
+  title?: string;
+  /** Default "image AUROC". */
+  yTitle?: string;
+  /** Fixed y range, e.g. [0.5, 1]; default plotly's. */
+  yRange?: [number, number];
+}
+
+/**
+ * A value (image AUROC) against epochs, one line per run: where each curve peaks and
+ * how fast it gets there (`deno task compare --curves`, `--eval-every`). A null value
+ * (no anomalies in the test set) is a gap.
+ *
+ * @example
+ * ```ts
+ * import { aurocCurveFigure } from "./figures.ts";
+ * const fig = aurocCurveFigure([
+ *   { name: "AE", points: [{ epoch: 2, value: 0.88 }, { epoch: 4, value: 0.91 }] },
+ *   { name: "DAAD", points: [{ epoch: 2, value: 0.85 }, { epoch: 4, value: 0.86 }] },
+ * ]);
+ * console.log(fig.data.length); // 2
+ * ```
+ */
+export function aurocCurveFigure(
+  curves: readonly EpochCurve[],
+  options: EpochCurveOptions = {},
+): Figure {
+  const data: Trace[] = curves.map((c, i) => {
+    c.points.forEach((p, j) => {
+      if (!Number.isFinite(p.epoch)) {
+        throw new RangeError(`curve '${c.name}': point ${j} has epoch ${p.epoch}`);
+      }
+    });
+    const points = [...c.points].sort((a, b) => a.epoch - b.epoch);
+    return {
+      type: "scatter",
+      mode: points.length > 1 ? "lines+markers" : "markers",
+      name: c.name,
+      x: points.map((p) => p.epoch),
+      y: points.map((p) => finiteOrNull(p.value)),
+      line: { color: PALETTE[i % PALETTE.length], width: 2 },
+      marker: { size: 6 },
+    };
+  });
+  const last = Math.max(0, ...curves.flatMap((c) => c.points.map((p) => p.epoch)));
+  return {
+    data,
+    layout: baseLayout(options.title ?? "Image AUROC against epochs", {
+      // Whole epochs: one tick per epoch while they fit.
+      xaxis: { title: { text: "epoch" }, ...(last > 0 && last <= 20 ? { dtick: 1 } : {}) },
+      yaxis: {
+        title: { text: options.yTitle ?? "image AUROC" },
+        ...(options.yRange != null ? { range: options.yRange } : {}),
+      },
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
 // ROC
 
 /** One ROC curve for {@linkcode rocFigure}. */

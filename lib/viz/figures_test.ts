@@ -2,6 +2,7 @@ import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../../te
 import { summarizeMemoryUsage } from "../memory/diagnostics.ts";
 import type { EpochStats } from "../train/trainer.ts";
 import {
+  aurocCurveFigure,
   barFigure,
   type Figure,
   lossCurveFigure,
@@ -241,4 +242,20 @@ Deno.test("anomalousSpans() and scoreCurveFigure() shade exactly the anomalous f
   const shapes = (fig.layout as { shapes: { x0: number; x1: number }[] }).shapes;
   assertEquals(shapes.map((s) => [s.x0, s.x1]), [[4.5, 6.5]]);
   assertEquals((fig.data[0] as unknown as { y: number[] }).y, [0.1, 0.9, 0.8, 0.2]);
+});
+
+Deno.test("aurocCurveFigure() draws one line per run over its epochs, sorted, gaps for null", () => {
+  const fig = aurocCurveFigure([
+    { name: "AE", points: [{ epoch: 4, value: 0.9 }, { epoch: 2, value: 0.88 }] },
+    { name: "DAAD", points: [{ epoch: 2, value: null }] },
+  ], { yRange: [0.5, 1] });
+  assertEquals(fig.data.map((t) => t.name), ["AE", "DAAD"]);
+  assertEquals([fig.data[0].x, fig.data[0].y], [[2, 4], [0.88, 0.9]]);
+  assertEquals([fig.data[1].mode, fig.data[1].y], ["markers", [null]]);
+  assertEquals((fig.layout.yaxis as { range: number[] }).range, [0.5, 1]);
+  assertThrows(
+    () => aurocCurveFigure([{ name: "x", points: [{ epoch: NaN, value: 1 }] }]),
+    RangeError,
+    "curve 'x': point 0 has epoch NaN",
+  );
 });

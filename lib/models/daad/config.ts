@@ -10,8 +10,11 @@ import {
   type Division,
   type MemoryInit,
   type MemoryUpdate,
+  SIMILARITIES,
+  type Similarity,
   validateBlockMemoryConfig,
 } from "../../memory/block_memory.ts";
+import { INIT_SCHEMES, type InitScheme } from "../../nn/layers.ts";
 import { ConfigError } from "../../util/errors.ts";
 
 /** The variants of `--model` built from this network. */
@@ -30,6 +33,16 @@ export interface DaadConfig {
   channels: number;
   /** Base width: channels of the first stage; 64 in supplement Table 2. */
   width: number;
+  /**
+   * Channels of the 16x stage: the two bottleneck convolutions and the decoder's first
+   * up-sampling input. Null or absent = 16 x width, supplement Table 2.
+   */
+  bottleneck?: number | null;
+  /**
+   * How the layers draw their starting weights: `he` (the kit's He-normal, no conv bias
+   * before batch norm) or `torch` (PyTorch's defaults, biases included). Absent = `he`.
+   */
+  init?: InitScheme;
   /** Memory items N per bank (paper default 500). */
   memory: number;
   /**
@@ -45,6 +58,13 @@ export interface DaadConfig {
   scaleRates?: readonly number[] | null;
   /** `daad` drops weights < 1/N; `memae` uses hard shrinkage + entropy loss. */
   addressing: Addressing;
+  /**
+   * How queries are matched with the items: `cosine` (eq. 1), `dot` (raw inner products,
+   * MemAE's code) or `vq` (nearest item, straight-through). Absent = `cosine`.
+   */
+  similarity?: Similarity;
+  /** β of the commitment loss β·mean((q − sg(m))²) (`vq` only; VQ-VAE: 0.25). */
+  commitmentWeight?: number;
   /** MemAE shrinkage threshold λ; MemAE recommends 1/N to 3/N. */
   shrinkThreshold: number;
   /** Softmax temperature τ of the addressing; 1 = eq. 1 as printed. */
@@ -105,10 +125,16 @@ export function memoryScales(variant: DaadVariant): number[] {
   }
 }
 
-/** Channels of stage `i` (0..4) for base width `width`: w, 2w, 4w, 8w, 16w. */
-export function stageChannels(width: number): number[] {
-  return [1, 2, 4, 8, 16].map((m) => m * width);
+/**
+ * Channels of stage `i` (0..4) for base width `width`: w, 2w, 4w, 8w and the 16x
+ * stage's `bottleneck` (default 16w, supplement Table 2).
+ */
+export function stageChannels(width: number, bottleneck?: number | null): number[] {
+  return [width, 2 * width, 4 * width, 8 * width, bottleneck ?? 16 * width];
 }
+
+/** The default β of the commitment loss (VQ-VAE, van den Oord et al. 2017, §3.2). */
+export const DEFAULT_COMMITMENT_WEIGHT = 0.25;
 
 /**
  * The division used at memory scale `scale` (1..4): `scaleRates[scale - 1]` for rh and rw
@@ -132,6 +158,7 @@ export function memoryConfigOf(config: DaadConfig, scale: number): BlockMemoryCo
     renormalize: config.renormalize,
     init: config.memoryInit,
     update: config.memoryUpdate ?? "gradient",
+    similarity: config.similarity ?? "cosine",
   };
 }
 
@@ -141,7 +168,11 @@ export function scaleMap(
   scale: number,
 ): { height: number; width: number; channels: number } {
   const side = config.size / 2 ** scale;
-  return { height: side, width: side, channels: stageChannels(config.width)[scale - 1] };
+  return {
+    height: side,
+    width: side,
+    channels: stageChannels(config.width, config.bottleneck)[scale - 1],
+  };
 }
 
 /**
@@ -163,7 +194,19 @@ export function validateDaadConfig(config: DaadConfig): void {
   }
   int("channels", config.channels, 1);
   int("width", config.width, 1);
+  if (config.bottleneck != null) int("bottleneck", config.bottleneck, 1);
+  if (config.init != null && !(INIT_SCHEMES as readonly string[]).includes(config.init)) {
+    throw new ConfigError(`init must be ${INIT_SCHEMES.join(" or ")}, got '${config.init}'`);
+  }
   int("memory", config.memory, 1);
+  const similarity = config.similarity ?? "cosine";
+  if (!(SIMILARITIES as readonly string[]).includes(similarity)) {
+    throw new ConfigError(`similarity must be ${SIMILARITIES.join(", ")}, got '${similarity}'`);
+  }
+  const beta = config.commitmentWeight;
+  if (beta != null && !(beta >= 0 && Number.isFinite(beta))) {
+    throw new ConfigError(`commitment weight must be >= 0, got ${beta}`);
+  }
   if (config.recLoss !== "mse" && config.recLoss !== "l2") {
     throw new ConfigError(`reconstruction loss must be mse or l2, got '${config.recLoss}'`);
   }

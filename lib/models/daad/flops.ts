@@ -41,7 +41,7 @@ export function convFlops(h: number, w: number, cin: number, cout: number, k: nu
 
 /** The products of one forward pass of `config` on one image, in network order. */
 export function daadLayers(config: DaadConfig): LayerFlops[] {
-  const ch = stageChannels(config.width);
+  const ch = stageChannels(config.width, config.bottleneck);
   const s = config.size;
   const layers: LayerFlops[] = [];
   const conv = (name: string, side: number, cin: number, cout: number, k = 3) =>

@@ -34,3 +34,16 @@ Deno.test("daadFlops() counts a training step as three passes less the image's g
   const ae = daadFlops({ ...DEFAULT_DAAD_CONFIG, variant: "ae" });
   assertEquals(ae.layers.some((l) => l.name.startsWith("mem")), false);
 });
+
+Deno.test("daadLayers() follows the bottleneck: the 16x stage's products by hand", () => {
+  const c = { ...DEFAULT_DAAD_CONFIG, bottleneck: 64 };
+  const layer = (name: string) => daadLayers(c).find((l) => l.name === name)!;
+  // 256 px input: the 16x map is 16x16; ch3 = 8·64 = 512 channels in, 64 out.
+  assertEquals(layer("bottleneck.1").forward, convFlops(16, 16, 512, 64, 3));
+  assertEquals(layer("bottleneck.2").forward, 2 * 16 * 16 * 64 * 64 * 9);
+  assertEquals(layer("up4").forward, 2 * 16 * 16 * 64 * 4 * 512);
+  // Every other product is untouched.
+  const base = daadLayers(DEFAULT_DAAD_CONFIG);
+  const changed = daadLayers(c).filter((l, i) => l.forward !== base[i].forward).map((l) => l.name);
+  assertEquals(changed, ["bottleneck.1", "bottleneck.2", "up4"]);
+});

@@ -16,9 +16,9 @@ import {
 import { Adam, type AdamConfig } from "../../train/adam.ts";
 import type { Objective } from "../../train/trainer.ts";
 import type { KitModel, ScoreOutput } from "../kit_model.ts";
-import type { DaadConfig } from "./config.ts";
-import { daadLoss } from "./loss.ts";
-import { DaadNetwork } from "./model.ts";
+import { type DaadConfig, DEFAULT_COMMITMENT_WEIGHT } from "./config.ts";
+import { daadLoss, type DaadLossTerms } from "./loss.ts";
+import { DaadNetwork, type DaadOutput } from "./model.ts";
 import { errorMap, reconstructionScore } from "./score.ts";
 
 /** A DAAD-family network wrapped for training and scoring. */
@@ -32,15 +32,26 @@ export class DaadModel implements KitModel {
     this.objectives = [{
       name: "model",
       optimizer,
-      loss: (batch) =>
-        daadLoss(
-          batch,
-          this.network.forward(batch, { training: true }),
-          config.entropyWeight,
-          config.recLoss,
-          config.compactnessWeight,
-        ),
+      loss: (batch) => this.trainingLoss(batch).terms,
     }];
+  }
+
+  /**
+   * The training loss on `batch` (eq. 4 and the memory terms the configuration adds)
+   * and the training-mode forward pass it came from: what the objective minimises.
+   */
+  trainingLoss(batch: tf.Tensor4D): { terms: DaadLossTerms; output: DaadOutput } {
+    const c = this.config;
+    const output = this.network.forward(batch, { training: true });
+    const terms = daadLoss(
+      batch,
+      output,
+      c.entropyWeight,
+      c.recLoss,
+      c.compactnessWeight,
+      c.commitmentWeight ?? DEFAULT_COMMITMENT_WEIGHT,
+    );
+    return { terms, output };
   }
 
   /** Starts memory banks configured with `memoryInit: "queries"` from the first batch. */

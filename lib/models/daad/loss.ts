@@ -31,9 +31,10 @@ export interface DaadLossTerms {
 }
 
 /**
- * L = L_rec + α·E(ŵ) + β·C (α = entropy weight, for MemAE addressing; β = compactness
- * weight, C = the banks' mean compactness). L_rec is the mean squared error or, with
- * `recLoss` "l2", eq. 4's per-image norm.
+ * L = L_rec + α·E(ŵ) + β·C + β_vq·L_commit + L_codebook (α = entropy weight, for MemAE
+ * addressing; β = compactness weight, C = the banks' mean compactness; with `vq`
+ * addressing, β_vq = commitment weight and the VQ-VAE losses summed over the banks).
+ * L_rec is the mean squared error or, with `recLoss` "l2", eq. 4's per-image norm.
  */
 export function daadLoss(
   x: tf.Tensor4D,
@@ -41,6 +42,7 @@ export function daadLoss(
   entropyWeight: number,
   recLoss: "mse" | "l2" = "mse",
   compactnessWeight = 0,
+  commitmentWeight = 0.25,
 ): DaadLossTerms {
   const rec = recLoss === "l2"
     ? reconstructionNormLoss(x, out.reconstruction)
@@ -54,6 +56,14 @@ export function daadLoss(
   if (out.compactness != null && compactnessWeight !== 0) {
     parts.compactness = out.compactness;
     total = tf.add(total, tf.mul(out.compactness, compactnessWeight));
+  }
+  if (out.commitment != null) {
+    parts.commitment = out.commitment;
+    if (commitmentWeight !== 0) total = tf.add(total, tf.mul(out.commitment, commitmentWeight));
+  }
+  if (out.codebook != null) {
+    parts.codebook = out.codebook;
+    total = tf.add(total, out.codebook);
   }
   return { total, parts };
 }

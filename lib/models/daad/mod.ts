@@ -22,3 +22,4 @@ export type { DaadOutput } from "./model.ts";
 export { daadLoss, meanL2Distance, reconstructionLoss, reconstructionNormLoss } from "./loss.ts";
 export { errorMap, reconstructionScore } from "./score.ts";
 export * from "./kit_model.ts";
+export * from "./step_record.ts";

@@ -7,7 +7,8 @@
  * stride 2, concatenation with the memory-filtered skip where the variant has skips,
  * two ConvBNReLU); a last ConvTranspose, a head of two ConvBNReLU and a 1x1 conv back
  * to the input channels. Tensors are NHWC; in the shape comments s is the input size and
- * ch = stageChannels(width) = [w, 2w, 4w, 8w, 16w].
+ * ch = stageChannels(width, bottleneck) = [w, 2w, 4w, 8w, 16w] (the last is `bottleneck`
+ * where the configuration sets it). `init` chooses He-normal or PyTorch's default weights.
  *
  * @example
  * ```ts
@@ -59,6 +60,10 @@ export interface DaadOutput {
   entropy: tf.Scalar | null;
   /** Mean over scales of each bank's compactness (training with a compactness weight only). */
   compactness: tf.Scalar | null;
+  /** Sum over scales of the banks' commitment losses (`vq` similarity only). */
+  commitment: tf.Scalar | null;
+  /** Sum over scales of the banks' codebook losses (`vq` with items learnt by gradient). */
+  codebook: tf.Scalar | null;
 }
 
 /** The encoder/decoder with optional skips and block-wise memories. */
@@ -81,15 +86,16 @@ export class DaadNetwork {
     this.params = store ?? new ParamStore(config.variant);
     const rng = new Rng(seed);
     this.#initRng = new Rng(deriveSeed(seed, "memory init"));
-    const ch = stageChannels(config.width);
+    const ch = stageChannels(config.width, config.bottleneck);
     const skips = hasSkips(config.variant);
     const p = this.params;
+    const init = { init: config.init ?? "he" };
 
     let cin = config.channels;
     for (let i = 0; i < 4; i++) {
       this.#enc.push([
-        new ConvBnRelu(p, `enc${i + 1}.1`, rng, cin, ch[i]),
-        new ConvBnRelu(p, `enc${i + 1}.2`, rng, ch[i], ch[i]),
+        new ConvBnRelu(p, `enc${i + 1}.1`, rng, cin, ch[i], init),
+        new ConvBnRelu(p, `enc${i + 1}.2`, rng, ch[i], ch[i], init),
       ]);
       cin = ch[i];
     }
@@ -106,24 +112,24 @@ export class DaadNetwork {
       );
     }
     this.#bottleneck = [
-      new ConvBnRelu(p, "bottleneck.1", rng, ch[3], ch[4]),
-      new ConvBnRelu(p, "bottleneck.2", rng, ch[4], ch[4]),
+      new ConvBnRelu(p, "bottleneck.1", rng, ch[3], ch[4], init),
+      new ConvBnRelu(p, "bottleneck.2", rng, ch[4], ch[4], init),
     ];
     // Decoder level k (k = 3, 2, 1): up from ch[k+1] to ch[k], concat the scale-k skip
     // (ch[k-1] channels), two ConvBNReLU to ch[k]. Table 2 names these dec_{k+1}.
     for (const k of DECODER_LEVELS) {
-      this.#up.push(new ConvTranspose2x2(p, `up${k + 1}`, rng, ch[k + 1], ch[k]));
+      this.#up.push(new ConvTranspose2x2(p, `up${k + 1}`, rng, ch[k + 1], ch[k], init));
       const cat = skips ? ch[k] + ch[k - 1] : ch[k];
       this.#dec.push([
-        new ConvBnRelu(p, `dec${k + 1}.1`, rng, cat, ch[k]),
-        new ConvBnRelu(p, `dec${k + 1}.2`, rng, ch[k], ch[k]),
+        new ConvBnRelu(p, `dec${k + 1}.1`, rng, cat, ch[k], init),
+        new ConvBnRelu(p, `dec${k + 1}.2`, rng, ch[k], ch[k], init),
       ]);
     }
-    this.#up.push(new ConvTranspose2x2(p, "up1", rng, ch[1], ch[0]));
+    this.#up.push(new ConvTranspose2x2(p, "up1", rng, ch[1], ch[0], init));
     this.#head = [
-      new ConvBnRelu(p, "head.1", rng, ch[0], ch[0]),
-      new ConvBnRelu(p, "head.2", rng, ch[0], ch[0]),
-      new Conv2d(p, "head.out", rng, ch[0], config.channels, { kernel: 1 }),
+      new ConvBnRelu(p, "head.1", rng, ch[0], ch[0], init),
+      new ConvBnRelu(p, "head.2", rng, ch[0], ch[0], init),
+      new Conv2d(p, "head.out", rng, ch[0], config.channels, { kernel: 1, ...init }),
     ];
   }
 
@@ -173,6 +179,8 @@ export class DaadNetwork {
     const memoryWeights = new Map<number, tf.Tensor2D>();
     const entropies: tf.Scalar[] = [];
     const compact: tf.Scalar[] = [];
+    const commitments: tf.Scalar[] = [];
+    const codebooks: tf.Scalar[] = [];
     const withCompactness = mode.training && this.config.compactnessWeight > 0;
     // x: [B, s, s, C]. Skips: the memory's output m_k where scale k has a memory, else f_k
     // itself; skips[k-1]: [B, s/2^k, s/2^k, ch[k-1]] for k = 1..4.
@@ -183,6 +191,8 @@ export class DaadNetwork {
       memoryWeights.set(i + 1, m.weights);
       if (m.entropy != null) entropies.push(m.entropy);
       if (m.compactness != null) compact.push(m.compactness);
+      if (m.commitment != null) commitments.push(m.commitment);
+      if (m.codebook != null) codebooks.push(m.codebook);
       return m.output;
     });
     // The bottleneck reads the 16x scale after its memory (m4 in Table 2):
@@ -203,11 +213,20 @@ export class DaadNetwork {
     const up = this.#up[DECODER_LEVELS.length].apply(y);
     const [h1, h2, out] = this.#head;
     const reconstruction = out.apply(h2.apply(h1.apply(up, mode), mode));
-    const entropy = entropies.length === 0 ? null : tf.addN(entropies) as tf.Scalar;
+    // Each bank is a quantiser with its own VQ-VAE losses: they add up, as entropies do.
+    const sum = (terms: tf.Scalar[]) => terms.length === 0 ? null : tf.addN(terms) as tf.Scalar;
+    const entropy = sum(entropies);
     const compactness = compact.length === 0
       ? null
       : tf.div(tf.addN(compact), compact.length) as tf.Scalar;
-    return { reconstruction, memoryWeights, entropy, compactness };
+    return {
+      reconstruction,
+      memoryWeights,
+      entropy,
+      compactness,
+      commitment: sum(commitments),
+      codebook: sum(codebooks),
+    };
   }
 
   /** Frees every weight. */

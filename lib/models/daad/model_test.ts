@@ -5,6 +5,7 @@ import { BlockGeometryError } from "../../memory/block_memory.ts";
 import { type DaadConfig, DEFAULT_DAAD_CONFIG, validateDaadConfig } from "./config.ts";
 import { DaadModel } from "./mod.ts";
 import { DaadNetwork } from "./model.ts";
+import { train } from "../../train/trainer.ts";
 
 await useBackend("cpu");
 
@@ -194,4 +195,128 @@ Deno.test("recLoss 'l2' trains on eq. 4's per-image norm, 'mse' on the mean squa
     model.dispose();
   }
   x.dispose();
+});
+
+Deno.test("explicit defaults (he init, bottleneck 16 x width, cosine) build the very same network", () => {
+  const a = new DaadNetwork(tiny(), 7);
+  const b = new DaadNetwork(tiny({ init: "he", bottleneck: 64, similarity: "cosine" }), 7);
+  assertEquals(a.params.names(), b.params.names());
+  for (const name of a.params.names()) {
+    assertEquals(values(a.params.get(name)), values(b.params.get(name)), name);
+  }
+  a.dispose();
+  b.dispose();
+});
+
+Deno.test("init 'torch' adds PyTorch's conv biases: the reference's full parameter count", () => {
+  // tools/daad_ref.py's totals (nn.Conv2d with its default bias before every batch norm).
+  for (
+    const [size, width, division, want] of [[64, 16, [2, 2, 1], 5_685_011], [
+      32,
+      4,
+      [1, 1, 1],
+      1_076_279,
+    ]] as const
+  ) {
+    const net = new DaadNetwork(
+      { ...DEFAULT_DAAD_CONFIG, size, width, division: [...division], init: "torch" },
+      0,
+    );
+    assertEquals(net.params.numParams(), want, `size ${size} width ${width}`);
+    net.dispose();
+  }
+});
+
+Deno.test("bottleneck C sets the 16x stage's channels; the parameter count follows by hand", () => {
+  // Width 4: ch3 = 32. The 16x stage touches bottleneck.1 (9·32·C + 2C), bottleneck.2
+  // (9·C² + 2C) and up4 (C·4·32 weights + 32 bias).
+  const count = (c: number) => 9 * 32 * c + 2 * c + 9 * c * c + 2 * c + 4 * 32 * c;
+  for (const variant of ["ae", "daad"] as const) {
+    const wide = new DaadNetwork(tiny({ variant }), 0);
+    const narrow = new DaadNetwork(tiny({ variant, bottleneck: 8 }), 0);
+    assertEquals(
+      wide.params.numParams() - narrow.params.numParams(),
+      count(64) - count(8),
+      variant,
+    );
+    assertEquals(narrow.params.get("bottleneck.2.conv.w").shape, [3, 3, 8, 8]);
+    assertEquals(narrow.params.get("up4.w").shape, [8, 4 * 32]);
+    const out = narrow.forward(tf.zeros([2, 32, 32, 1]), { training: false });
+    assertEquals(out.reconstruction.shape, [2, 32, 32, 1]);
+    tf.dispose([out.reconstruction, ...out.memoryWeights.values()]);
+    wide.dispose();
+    narrow.dispose();
+  }
+  assertThrows(() => validateDaadConfig(tiny({ bottleneck: 0 })), Error, "bottleneck must be");
+  assertThrows(() => validateDaadConfig(tiny({ init: "xavier" as "he" })), Error, "'xavier'");
+  assertThrows(
+    () => validateDaadConfig(tiny({ similarity: "l1" as "vq" })),
+    Error,
+    "similarity must be cosine, dot, vq, got 'l1'",
+  );
+  assertThrows(
+    () => validateDaadConfig(tiny({ commitmentWeight: -1 })),
+    Error,
+    "commitment weight must be >= 0, got -1",
+  );
+});
+
+Deno.test("'vq' addressing trains on commitment and codebook losses and reads one item per query", async () => {
+  const model = new DaadModel(tiny({ similarity: "vq", commitmentWeight: 0.5 }), 3, { lr: 1e-3 });
+  const x = tf.randomUniform([4, 32, 32, 1], 0, 1, "float32", 1) as tf.Tensor4D;
+  const terms = tf.tidy(() => {
+    const t = model.objectives[0].loss(x);
+    const v = Object.fromEntries(
+      Object.entries({ total: t.total, ...t.parts }).map(([k, s]) => [k, s.dataSync()[0]]),
+    );
+    return v;
+  });
+  assertEquals(Object.keys(terms).sort(), ["codebook", "commitment", "rec", "total"]);
+  // total = rec + β·commitment + codebook (β = 0.5).
+  assert(
+    Math.abs(terms.total - (terms.rec + 0.5 * terms.commitment + terms.codebook)) < 1e-5,
+    JSON.stringify(terms),
+  );
+  // The codebook loss is the items' only gradient, and it reaches every bank.
+  const banks = [1, 2, 3, 4].map((s) => model.params.get(`mem${s}.items`));
+  const grads = tf.variableGrads(() => model.objectives[0].loss(x).total, banks).grads;
+  for (const b of banks) assert(values(grads[b.name]).some((v) => v !== 0), b.name);
+  tf.dispose(Object.values(grads));
+  const report = model.memoryReport(x);
+  assertEquals(report.map((r) => r.mean_items_read), [1, 1, 1, 1]);
+  assertEquals(report.map((r) => r.entropy_ratio), [0, 0, 0, 0]);
+  await assertNoLeak("vq training steps", async () => {
+    await train(model, {
+      n: 4,
+      height: 32,
+      width: 32,
+      channels: 1,
+      data: x.dataSync() as Float32Array,
+    }, {
+      epochs: 1,
+      batchSize: 4,
+      seed: 0,
+      augment: "none",
+    });
+  });
+  x.dispose();
+  model.dispose();
+});
+
+Deno.test("'dot' addressing reads through the softmax of raw inner products (MemAE's code)", () => {
+  for (const variant of ["daad", "memae"] as const) {
+    const net = new DaadNetwork(
+      tiny({ variant, similarity: "dot", division: variant === "memae" ? null : [2, 2, 1] }),
+      1,
+    );
+    const x = tf.randomUniform([2, 32, 32, 1], 0, 1, "float32", 2) as tf.Tensor4D;
+    const out = net.forward(x, { training: false });
+    for (const w of out.memoryWeights.values()) {
+      // Rows sum to at most 1 after the drop / shrink, and no row is empty.
+      const rows = tf.sum(w, 1).dataSync();
+      assert(rows.every((r) => r > 0 && r <= 1 + 1e-5), `${variant}: ${rows}`);
+    }
+    tf.dispose([x, out.reconstruction, ...out.memoryWeights.values(), out.entropy ?? []]);
+    net.dispose();
+  }
 });

@@ -108,6 +108,8 @@ export interface GeneratorLossWeights {
   lambdaAli: number;
   /** MemAE's α; the entropy term is scaled by λ_rec too, keeping its ratio to L_rec. */
   entropyWeight: number;
+  /** β of `vq` addressing's commitment loss (scaled by λ_rec too); absent = 0.25. */
+  commitmentWeight?: number;
 }
 
 /** The raw (unweighted) terms of the generator's loss; null = switched off. */
@@ -116,10 +118,14 @@ export interface GeneratorLossInputs {
   entropy: tf.Scalar | null;
   adv: tf.Scalar | null;
   ali: tf.Scalar | null;
+  /** `vq` addressing: the generator's commitment and codebook losses; absent = none. */
+  commitment?: tf.Scalar | null;
+  codebook?: tf.Scalar | null;
 }
 
 /**
- * Eq. 3 for the generator: λ_rec·(L_rec + α·E) + λ_adv·L_adv + λ_ali·L_ali. `parts`
+ * Eq. 3 for the generator: λ_rec·(L_rec + α·E) + λ_adv·L_adv + λ_ali·L_ali (with `vq`
+ * addressing, λ_rec·(β·L_commit + L_codebook) joins the first term). `parts`
  * holds the raw terms that are on (rec, entropy, adv, ali); those switched off are
  * absent, so logs show what trained.
  */
@@ -129,6 +135,14 @@ export function generatorLoss(t: GeneratorLossInputs, w: GeneratorLossWeights): 
   if (t.entropy != null && w.entropyWeight > 0) {
     parts.entropy = t.entropy;
     recTerm = tf.add(recTerm, tf.mul(t.entropy, w.entropyWeight));
+  }
+  if (t.commitment != null) {
+    parts.commitment = t.commitment;
+    recTerm = tf.add(recTerm, tf.mul(t.commitment, w.commitmentWeight ?? 0.25));
+  }
+  if (t.codebook != null) {
+    parts.codebook = t.codebook;
+    recTerm = tf.add(recTerm, t.codebook);
   }
   const terms: tf.Tensor[] = [tf.mul(recTerm, w.lambdaRec)];
   if (t.adv != null) {

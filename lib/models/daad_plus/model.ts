@@ -233,7 +233,10 @@ export class DaadPlusNetwork {
         }
       });
     }
-    return generatorLoss({ rec, entropy: out.entropy, adv, ali }, c);
+    return generatorLoss(
+      { rec, entropy: out.entropy, adv, ali, commitment: out.commitment, codebook: out.codebook },
+      c,
+    );
   }
 
   /** Evaluation-mode reconstruction x̂ = G(x). */

@@ -102,6 +102,23 @@ Deno.test("DaadPlusModel's generator cuts each scale by its own rate when scaleR
   model.dispose();
 });
 
+Deno.test("DaadPlusModel's generator takes the bottleneck, init and vq addressing; g's loss the VQ terms", () => {
+  const model = new DaadPlusModel(
+    tiny({ bottleneck: 4, init: "torch", similarity: "vq", commitmentWeight: 0.5 }),
+    0,
+  );
+  const p = model.params;
+  assertEquals(p.get("bottleneck.2.conv.w").shape, [3, 3, 4, 4]);
+  assert(p.has("enc1.1.conv.b"), "PyTorch's conv bias before batch norm");
+  const x = batch(2, 3);
+  const parts = tf.tidy(() =>
+    Object.keys(model.objectives.find((o) => o.name === "g")!.loss(x).parts).sort()
+  );
+  assert(parts.includes("commitment") && parts.includes("codebook"), parts.join(", "));
+  x.dispose();
+  model.dispose();
+});
+
 Deno.test("DaadPlusModel steps d then g, each over its own network's weights", () => {
   const model = new DaadPlusModel(tiny(), 0);
   assertEquals(model.objectives.map((o) => o.name), ["d", "g"]);
