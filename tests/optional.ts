@@ -1,6 +1,6 @@
 /**
  * Tests that need an optional system program (Chromium for the browser checks, Jupyter
- * for the notebooks). On a machine without it (a new user's: `npx -y deno@2 task test`
+ * for the notebooks, oneDNN for the `onednn` backend). On a machine without it (a new user's: `npx -y deno@2 task test`
  * with only Node/npm) such a test is skipped, never failed and never passed in silence:
  * it shows as "ignored" in Deno's report, and a line starting `SKIPPED` names the test
  * and what to install. With `DAAD_TEST_REQUIRE_OPTIONAL=1` (set by `.ci/run`, which
@@ -19,6 +19,7 @@ export interface OptionalProgram {
 }
 
 import { CHROMIUM_INSTALL, chromiumPath } from "../lib/viz/chromium.ts";
+import { ONEDNN_INSTALL, openOneDnn } from "../lib/kernels/onednn/ffi.ts";
 
 /** The Chromium the browser tests drive: `$CHROMIUM_PATH` or /usr/bin/chromium. */
 export const CHROMIUM_PATH: string = chromiumPath();
@@ -62,6 +63,16 @@ export const JUPYTER: OptionalProgram = {
       if (await runs(python, ["-c", "import nbclient, nbformat, ipykernel"]) == null) return null;
     }
     return "no Python with nbclient, nbformat and ipykernel";
+  },
+};
+
+/** oneDNN 2.x, the library of the `onednn` backend (Debian's libdnnl2). */
+export const ONEDNN: OptionalProgram = {
+  name: "oneDNN 2.x",
+  install: ONEDNN_INSTALL,
+  missing() {
+    const r = openOneDnn();
+    return Promise.resolve(r.ok ? null : r.reason);
   },
 };
 

@@ -1,0 +1,23 @@
+/**
+ * The kit's oneDNN kernels as tfjs kernel configs for the `onednn` backend. Each runs
+ * the previous kernel (the wasm backend's, or the kit's wasm kernel) where oneDNN
+ * declines a case.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { oneDnnConvKernels } from "./conv2d.ts";
+
+/** The tfjs kernels the kit replaces on `onednn`. */
+export const ONEDNN_KIT_KERNEL_NAMES: readonly string[] = Object.freeze([
+  tf.Conv2D,
+  tf.Conv2DBackpropInput,
+  tf.Conv2DBackpropFilter,
+]);
+
+/** All oneDNN kernels for `backendName`; `previous` gives the kernel each replaces. */
+export function oneDnnKitKernels(
+  backendName: string,
+  previous: (name: string) => tf.KernelConfig,
+): tf.KernelConfig[] {
+  return [...oneDnnConvKernels(backendName, previous)];
+}
