@@ -13,7 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { DNNL, OneDnnError, OP_DESC_BYTES } from "./ffi.ts";
 import { type MemoryDesc, type OneDnnContext, Plan, Primitive } from "./primitive.ts";
-import { bufferOf, isWasmHeapBackend, oneDnnRuntime, type WasmHeapBackend } from "./runtime.ts";
+import { cachedPlan, isWasmHeapBackend, runPlan } from "./runtime.ts";
 
 /** The geometry of one 2-D convolution, NHWC activations and HWIO weights. */
 export interface ConvGeometry {
@@ -100,17 +100,6 @@ function geometryKey(g: ConvGeometry): string {
   ].join(",");
 }
 
-/** An NHWC tensor [n, h, w, c] as oneDNN's logical (n, c, h, w). */
-export function nhwcDesc(
-  ctx: OneDnnContext,
-  n: number,
-  h: number,
-  w: number,
-  c: number,
-): MemoryDesc {
-  return ctx.md([n, c, h, w], [h * w * c, 1, w * c, c]);
-}
-
 /** An HWIO filter [kh, kw, i, o] as oneDNN's logical (o, i, kh, kw). */
 export function hwioDesc(
   ctx: OneDnnContext,
@@ -139,8 +128,8 @@ function convDescs(ctx: OneDnnContext, g: ConvGeometry): ConvDescs {
   const userWeights = hwioDesc(ctx, g.kH, g.kW, g.inC, g.outC);
   const pointwise = g.kH === 1 && g.kW === 1;
   return {
-    src: nhwcDesc(ctx, g.batch, g.inH, g.inW, g.inC),
-    dst: nhwcDesc(ctx, g.batch, g.outH, g.outW, g.outC),
+    src: ctx.nhwc(g.batch, g.inH, g.inW, g.inC),
+    dst: ctx.nhwc(g.batch, g.outH, g.outW, g.outC),
     weights: pointwise ? userWeights : ctx.any([g.outC, g.inC, g.kH, g.kW]),
     userWeights,
     strides: ctx.dims([g.strideH, g.strideW]),
@@ -246,50 +235,6 @@ export function convBackwardWeightsPlan(ctx: OneDnnContext, g: ConvGeometry): Pl
   }
 }
 
-/** Keys oneDNN declined (they run the previous kernel from then on). */
-const declined = new Set<string>();
-
-/**
- * The cached plan for `key`, or null when oneDNN declines the shape (then remembered,
- * so it is asked once). Other errors propagate.
- */
-export function cachedPlan(key: string, make: (ctx: OneDnnContext) => Plan): Plan | null {
-  if (declined.has(key)) return null;
-  const rt = oneDnnRuntime();
-  try {
-    return rt.plans.get(key, () => make(rt.ctx));
-  } catch (e) {
-    if (e instanceof OneDnnError && (e.status === 3 || e.status === 2)) {
-      declined.add(key);
-      return null;
-    }
-    throw e;
-  }
-}
-
-/**
- * Runs `plan` writing a new output of `shape`; the output is freed again when the run
- * throws. `inputs` are the tensors before the output in the plan's order (named for
- * errors), `after` those after it.
- */
-export function runIntoOutput(
-  backend: WasmHeapBackend,
-  plan: Plan,
-  shape: number[],
-  inputs: [tf.TensorInfo, string][],
-): tf.TensorInfo {
-  const out = backend.makeOutput(shape, "float32");
-  try {
-    // Addresses only after the output exists: allocating may have grown the heap.
-    const buffers = inputs.map(([t, name]) => bufferOf(backend, t, name));
-    plan.run([...buffers, bufferOf(backend, out, "output")]);
-  } catch (e) {
-    backend.disposeData(out.dataId, true);
-    throw e;
-  }
-  return out;
-}
-
 interface ConvAttrs {
   strides: [number, number] | number;
   pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
@@ -330,10 +275,10 @@ export function oneDnnConvKernels(
       );
       const plan = cachedPlan(`fwd ${geometryKey(g)}`, (ctx) => convForwardPlan(ctx, g));
       if (plan == null) return previous(tf.Conv2D).kernelFunc(args);
-      return runIntoOutput(backend, plan, [g.batch, g.outH, g.outW, g.outC], [
+      return runPlan(backend, plan, [
         [x, "Conv2D x"],
         [filter, "Conv2D filter"],
-      ]);
+      ], [[[g.batch, g.outH, g.outW, g.outC], "float32"]])[0];
     },
   };
   const backwardData: tf.KernelConfig = {
@@ -358,10 +303,10 @@ export function oneDnnConvKernels(
       }
       const plan = cachedPlan(`bwd_d ${geometryKey(g)}`, (ctx) => convBackwardDataPlan(ctx, g));
       if (plan == null) return previous(tf.Conv2DBackpropInput).kernelFunc(args);
-      return runIntoOutput(backend, plan, [g.batch, g.inH, g.inW, g.inC], [
+      return runPlan(backend, plan, [
         [dy, "Conv2DBackpropInput dy"],
         [filter, "Conv2DBackpropInput filter"],
-      ]);
+      ], [[[g.batch, g.inH, g.inW, g.inC], "float32"]])[0];
     },
   };
   const backwardWeights: tf.KernelConfig = {
@@ -386,10 +331,10 @@ export function oneDnnConvKernels(
       }
       const plan = cachedPlan(`bwd_w ${geometryKey(g)}`, (ctx) => convBackwardWeightsPlan(ctx, g));
       if (plan == null) return previous(tf.Conv2DBackpropFilter).kernelFunc(args);
-      return runIntoOutput(backend, plan, [...a.filterShape!], [
+      return runPlan(backend, plan, [
         [x, "Conv2DBackpropFilter x"],
         [dy, "Conv2DBackpropFilter dy"],
-      ]);
+      ], [[[...a.filterShape!], "float32"]])[0];
     },
   };
   return [forward, backwardData, backwardWeights];

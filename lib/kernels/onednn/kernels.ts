@@ -5,6 +5,13 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import {
+  BATCH_NORM_GRAD,
+  BATCH_NORM_INFER,
+  BATCH_NORM_TRAIN,
+  oneDnnBatchNormKernels,
+  registerBatchNormInferGradient,
+} from "./batch_norm.ts";
 import { oneDnnConvKernels } from "./conv2d.ts";
 
 /** The tfjs kernels the kit replaces on `onednn`. */
@@ -12,6 +19,9 @@ export const ONEDNN_KIT_KERNEL_NAMES: readonly string[] = Object.freeze([
   tf.Conv2D,
   tf.Conv2DBackpropInput,
   tf.Conv2DBackpropFilter,
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_GRAD,
+  BATCH_NORM_INFER,
 ]);
 
 /** All oneDNN kernels for `backendName`; `previous` gives the kernel each replaces. */
@@ -19,5 +29,6 @@ export function oneDnnKitKernels(
   backendName: string,
   previous: (name: string) => tf.KernelConfig,
 ): tf.KernelConfig[] {
-  return [...oneDnnConvKernels(backendName, previous)];
+  registerBatchNormInferGradient();
+  return [...oneDnnConvKernels(backendName, previous), ...oneDnnBatchNormKernels(backendName)];
 }

@@ -82,6 +82,11 @@ export class OneDnnContext {
     return this.md(dims, strides, dtype);
   }
 
+  /** An NHWC tensor [n, h, w, c] as oneDNN's logical (n, c, h, w). */
+  nhwc(n: number, h: number, w: number, c: number): MemoryDesc {
+    return this.md([n, c, h, w], [h * w * c, 1, w * c, c]);
+  }
+
   /** An f32 descriptor whose layout the primitive chooses (`format_tag_any`). */
   any(dims: readonly number[]): MemoryDesc {
     const md = new Uint8Array(MEMORY_DESC_BYTES);
@@ -226,6 +231,8 @@ interface BoundArg {
   dir: "in" | "out";
   /** Bytes the caller's buffer must hold. */
   bytes: number;
+  /** The caller's buffer has exactly `bytes` (its own layout) or at least (the primitive's). */
+  exact: boolean;
   /** The memory object whose handle is set to the caller's buffer each run. */
   user: Deno.PointerObject;
   /** Set when the primitive wants another layout: reorder and its held buffer. */
@@ -265,7 +272,14 @@ export class Plan {
           const user = createMemory(ctx, a.user == null ? pmd : Deno.UnsafePointer.of(a.user)!, 0n);
           this.#memories.push(user);
           const bytes = ctx.bytes(a.user ?? pmd);
-          this.#bound.push({ arg: a.arg, dir: a.dir, bytes, user, reorder: null });
+          this.#bound.push({
+            arg: a.arg,
+            dir: a.dir,
+            bytes,
+            exact: a.user != null,
+            user,
+            reorder: null,
+          });
           pairs.push([a.arg, user]);
           continue;
         }
@@ -288,6 +302,7 @@ export class Plan {
           arg: a.arg,
           dir: a.dir,
           bytes: ctx.bytes(a.user),
+          exact: true,
           user,
           reorder: { prim, held, args: rargs },
         });
@@ -329,7 +344,7 @@ export class Plan {
     const s = this.ctx.s;
     for (let i = 0; i < bound.length; i++) {
       const b = bound[i], u = buffers[i];
-      if (u.bytes !== b.bytes) {
+      if (b.exact ? u.bytes !== b.bytes : u.bytes < b.bytes) {
         throw new RangeError(
           `oneDNN ${this.primitive.impl}: argument ${b.arg} has ${u.bytes} bytes, ` +
             `the primitive was made for ${b.bytes}`,

@@ -10,7 +10,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import { type OneDnnLibrary, openOneDnn } from "./ffi.ts";
+import { OneDnnError, type OneDnnLibrary, openOneDnn } from "./ffi.ts";
 import { type Buffer, OneDnnContext, Plan, PlanCache } from "./primitive.ts";
 
 /** The part of tfjs's wasm backend the oneDNN kernels use. */
@@ -119,4 +119,49 @@ export function bufferOf(backend: WasmHeapBackend, info: tf.TensorInfo, what: st
     throw new RangeError(`onednn: ${what} lies outside the wasm heap`);
   }
   return { address: baseOf(heap) + offset, bytes };
+}
+
+/** Keys oneDNN declined (their kernels run the previous kernel from then on). */
+const declined = new Set<string>();
+
+/**
+ * The cached plan for `key`, made by `make` on first use, or null when oneDNN declines
+ * it (remembered, so it is asked once). Other errors propagate.
+ */
+export function cachedPlan(key: string, make: (ctx: OneDnnContext) => Plan): Plan | null {
+  if (declined.has(key)) return null;
+  const rt = oneDnnRuntime();
+  try {
+    return rt.plans.get(key, () => make(rt.ctx));
+  } catch (e) {
+    if (e instanceof OneDnnError && (e.status === 3 || e.status === 2)) {
+      declined.add(key);
+      return null;
+    }
+    throw e;
+  }
+}
+
+/**
+ * Allocates `outputs` (shape, dtype), then runs `plan` on `inputs` followed by the
+ * outputs, in the plan's argument order; frees the outputs again when the run throws.
+ * Addresses are taken after the allocation, which may have grown the heap.
+ */
+export function runPlan(
+  backend: WasmHeapBackend,
+  plan: Plan,
+  inputs: [tf.TensorInfo, string][],
+  outputs: [number[], "float32" | "int32"][],
+): tf.TensorInfo[] {
+  const outs = outputs.map(([shape, dtype]) => backend.makeOutput(shape, dtype));
+  try {
+    plan.run([
+      ...inputs.map(([t, name]) => bufferOf(backend, t, name)),
+      ...outs.map((t, i) => bufferOf(backend, t, `output ${i}`)),
+    ]);
+  } catch (e) {
+    for (const o of outs) backend.disposeData(o.dataId, true);
+    throw e;
+  }
+  return outs;
 }
