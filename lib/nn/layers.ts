@@ -16,6 +16,7 @@ import {
   batchNormInfer as oneDnnBatchNormInfer,
   batchNormTrain as oneDnnBatchNormTrain,
 } from "../kernels/onednn/batch_norm.ts";
+import { convTranspose2x2 as oneDnnConvTranspose2x2 } from "../kernels/onednn/conv_transpose.ts";
 import { convTranspose2x2 } from "../kernels/webgpu/conv_transpose_2x2.ts";
 import type { Rng } from "../util/rng.ts";
 import type { ParamStore } from "./params.ts";
@@ -255,6 +256,10 @@ export class ConvTranspose2x2 {
     // On WebGPU the kit's fused GEMMs (where autotune measured them faster).
     if (tf.getBackend() === "webgpu") {
       return convTranspose2x2(x, this.w as tf.Tensor2D, this.b as tf.Tensor1D);
+    }
+    // On oneDNN one deconvolution primitive (bias included) per direction.
+    if (tf.getBackend() === "onednn") {
+      return oneDnnConvTranspose2x2(x, this.w as tf.Tensor2D, this.b as tf.Tensor1D);
     }
     const [b, h, w, c] = x.shape;
     const co = this.outChannels;

@@ -4,7 +4,7 @@ import { ONEDNN, testWith } from "../../tests/optional.ts";
 import { initBackend } from "../backend.ts";
 import { oneDnnRunCount } from "../kernels/onednn/runtime.ts";
 import { Rng } from "../util/rng.ts";
-import { BatchNorm } from "./layers.ts";
+import { BatchNorm, ConvTranspose2x2 } from "./layers.ts";
 import { ParamStore } from "./params.ts";
 
 type Shape = [number, number, number, number];
@@ -109,5 +109,61 @@ await testWith([ONEDNN], {
   async fn() {
     await compare([32, 9, 9, 1], true, 8, 3, { dgamma: 1e-4 });
     await compare([8, 7, 7, 3], false, 9, 3, { dgamma: 1e-4 });
+  },
+});
+
+async function convTransposeStep(
+  backend: "cpu" | "onednn",
+  shape: Shape,
+  cout: number,
+  seed: number,
+): Promise<Record<string, Float32Array>> {
+  await initBackend(backend, { quiet: true, threads: 1 });
+  const before = tf.memory().numTensors;
+  const rng = new Rng(seed);
+  const store = new ParamStore("t");
+  const layer = new ConvTranspose2x2(store, "up", rng, shape[3], cout);
+  tf.tidy(() => layer.b.assign(tf.tensor1d(rng.normalArray(cout))));
+  const x0 = tf.tensor4d(rng.normalArray(size(shape)), shape);
+  const x = tf.variable(x0);
+  x0.dispose();
+  const outShape = [shape[0], 2 * shape[1], 2 * shape[2], cout];
+  const dy = tf.tensor4d(rng.normalArray(size(outShape)), outShape as Shape);
+  const vars = [x, layer.w, layer.b];
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x), dy)), vars);
+  const out: Record<string, Float32Array> = { loss: value.dataSync() as Float32Array };
+  const y = tf.tidy(() => layer.apply(x));
+  out.y = y.dataSync() as Float32Array;
+  for (const [i, v] of vars.entries()) {
+    out[`d${["x", "w", "b"][i]}`] = grads[v.name].dataSync() as Float32Array;
+  }
+  tf.dispose([value, y, ...Object.values(grads), x, dy]);
+  store.dispose();
+  assert(
+    tf.memory().numTensors === before,
+    `${backend}: ${tf.memory().numTensors - before} tensors leaked`,
+  );
+  return out;
+}
+
+await testWith([ONEDNN], {
+  name: "ConvTranspose2x2 on onednn equals cpu: output, dx, dW, db (rel. <= 1e-5)",
+  async fn() {
+    const cases: [Shape, number][] = [
+      [[1, 3, 5, 3], 1],
+      [[32, 2, 2, 256], 128],
+      [[2, 7, 5, 16], 16],
+      [[32, 16, 16, 32], 16],
+    ];
+    for (const [i, [shape, cout]] of cases.entries()) {
+      const want = await convTransposeStep("cpu", shape, cout, 30 + i);
+      const runs = oneDnnRunCount();
+      const got = await convTransposeStep("onednn", shape, cout, 30 + i);
+      assert(oneDnnRunCount() >= runs + 4, `[${shape}] -> ${cout}: oneDNN did not run`);
+      for (const k of Object.keys(want)) {
+        const err = relativeError(got[k], want[k]);
+        assert(err <= 1e-5, `[${shape}] -> ${cout} ${k}: relative error ${err}`);
+      }
+    }
   },
 });

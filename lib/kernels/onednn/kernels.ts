@@ -13,6 +13,14 @@ import {
   registerBatchNormInferGradient,
 } from "./batch_norm.ts";
 import { oneDnnConvKernels } from "./conv2d.ts";
+import {
+  CONV_TRANSPOSE_2X2,
+  CONV_TRANSPOSE_2X2_GRAD_INPUT,
+  CONV_TRANSPOSE_2X2_GRAD_WEIGHTS,
+  oneDnnConvTransposeKernels,
+} from "./conv_transpose.ts";
+import { oneDnnMatMulKernel } from "./mat_mul.ts";
+import { oneDnnMaxPoolKernels } from "./max_pool.ts";
 
 /** The tfjs kernels the kit replaces on `onednn`. */
 export const ONEDNN_KIT_KERNEL_NAMES: readonly string[] = Object.freeze([
@@ -22,6 +30,12 @@ export const ONEDNN_KIT_KERNEL_NAMES: readonly string[] = Object.freeze([
   BATCH_NORM_TRAIN,
   BATCH_NORM_GRAD,
   BATCH_NORM_INFER,
+  tf.MaxPool,
+  tf.MaxPoolGrad,
+  tf.BatchMatMul,
+  CONV_TRANSPOSE_2X2,
+  CONV_TRANSPOSE_2X2_GRAD_INPUT,
+  CONV_TRANSPOSE_2X2_GRAD_WEIGHTS,
 ]);
 
 /** All oneDNN kernels for `backendName`; `previous` gives the kernel each replaces. */
@@ -30,5 +44,11 @@ export function oneDnnKitKernels(
   previous: (name: string) => tf.KernelConfig,
 ): tf.KernelConfig[] {
   registerBatchNormInferGradient();
-  return [...oneDnnConvKernels(backendName, previous), ...oneDnnBatchNormKernels(backendName)];
+  return [
+    ...oneDnnConvKernels(backendName, previous),
+    ...oneDnnBatchNormKernels(backendName),
+    ...oneDnnMaxPoolKernels(backendName, previous),
+    oneDnnMatMulKernel(backendName, previous),
+    ...oneDnnConvTransposeKernels(backendName),
+  ];
 }

@@ -260,6 +260,7 @@ export class Plan {
   readonly #bound: BoundArg[] = [];
   readonly #main: Uint8Array;
   readonly #memories: Deno.PointerObject[] = [];
+  readonly #companions: Plan[] = [];
   #destroyed = false;
 
   constructor(readonly ctx: OneDnnContext, readonly primitive: Primitive, args: PlanArg[]) {
@@ -310,9 +311,23 @@ export class Plan {
       }
     } catch (e) {
       this.#free();
+      primitive.destroy();
       throw e;
     }
     this.#main = execArgs(pairs);
+  }
+
+  /** Keeps `plan` with this one (run by the same kernel, freed with it); returns this. */
+  attach(plan: Plan): this {
+    this.#companions.push(plan);
+    return this;
+  }
+
+  /** The `i`-th plan attached with {@linkcode Plan.attach}. */
+  companion(i: number): Plan {
+    const p = this.#companions[i];
+    if (p == null) throw new RangeError(`plan has no companion ${i}`);
+    return p;
   }
 
   /** Bytes the caller's buffer for `arg` must hold. */
@@ -390,6 +405,7 @@ export class Plan {
     this.#destroyed = true;
     this.#free();
     this.primitive.destroy();
+    for (const p of this.#companions) p.destroy();
   }
 }
 
