@@ -19,6 +19,7 @@ import {
   CONV_TRANSPOSE_2X2_GRAD_WEIGHTS,
   oneDnnConvTransposeKernels,
 } from "./conv_transpose.ts";
+import { sharingIdentityKernel } from "./identity.ts";
 import { oneDnnMatMulKernel } from "./mat_mul.ts";
 import { oneDnnMaxPoolKernels } from "./max_pool.ts";
 
@@ -36,6 +37,7 @@ export const ONEDNN_KIT_KERNEL_NAMES: readonly string[] = Object.freeze([
   CONV_TRANSPOSE_2X2,
   CONV_TRANSPOSE_2X2_GRAD_INPUT,
   CONV_TRANSPOSE_2X2_GRAD_WEIGHTS,
+  tf.Identity,
 ]);
 
 /** All oneDNN kernels for `backendName`; `previous` gives the kernel each replaces. */
@@ -50,5 +52,6 @@ export function oneDnnKitKernels(
     ...oneDnnMaxPoolKernels(backendName, previous),
     oneDnnMatMulKernel(backendName, previous),
     ...oneDnnConvTransposeKernels(backendName),
+    sharingIdentityKernel(backendName, previous),
   ];
 }
