@@ -99,6 +99,14 @@ export function defaultWasmThreads(): number {
   return idleCores();
 }
 
+/**
+ * The default thread count of the CPU backends (wasm's XNNPACK threads, onednn's OpenMP
+ * threads): {@linkcode defaultWasmThreads}.
+ */
+export function defaultThreads(): number {
+  return defaultWasmThreads();
+}
+
 /** Cores not kept busy by other processes (1-minute load average), at least 1. */
 export function idleCores(): number {
   const cores = Math.max(1, navigator.hardwareConcurrency ?? 1);

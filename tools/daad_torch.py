@@ -88,13 +88,15 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--kind", choices=["train", "score"], default="train")
+    p.add_argument("--device", default="cpu")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     division = tuple(int(v) for v in a.division.split(","))
-    m = Net(a.model, a.size, a.width, a.channels, division, a.memory)
+    m = Net(a.model, a.size, a.width, a.channels, division, a.memory).to(a.device)
     opt = torch.optim.Adam(m.parameters(), 1e-3)
-    x = torch.rand(a.batch, a.channels, a.size, a.size) * 2 - 1
+    x = torch.rand(a.batch, a.channels, a.size, a.size, device=a.device) * 2 - 1
+    sync = torch.cuda.synchronize if a.device.startswith("cuda") else (lambda: None)
 
     def train():
         loss = F.mse_loss(m(x), x)
@@ -116,14 +118,16 @@ def main():
         step()
     times = []
     for _ in range(a.steps):
+        sync()
         t0 = time.perf_counter()
         step()
+        sync()
         times.append(time.perf_counter() - t0)
     times.sort()
     dt = times[len(times) // 2]
     params = sum(q.numel() for q in m.parameters())
     print(f"{a.model.upper()} ref {a.kind} size={a.size} width={a.width} channels={a.channels} "
-          f"batch={a.batch} threads={a.threads} torch={torch.__version__}: "
+          f"batch={a.batch} threads={a.threads} device={a.device} torch={torch.__version__}: "
           f"{dt * 1e3:.1f} ms/step, {a.batch / dt:.1f} img/s, best {times[0] * 1e3:.1f} ms, params={params}")
 
 
