@@ -234,11 +234,13 @@ function describe(name: BackendName, gpu?: GpuProbe): string {
     }
     case "onednn": {
       const probe = probeOneDnn();
-      const lib = probe.ok
-        ? `oneDNN ${probe.lib.version} (${probe.lib.path}, ${probe.lib.runtime})`
-        : "oneDNN";
-      const n = oneDnnThreads() ?? 1;
-      return `CPU, ${lib}, ${n} thread${n === 1 ? "" : "s"}; other ops on wasm`;
+      if (!probe.ok) return "CPU, oneDNN";
+      const { version, path, runtime, setThreads } = probe.lib;
+      const n = oneDnnThreads();
+      const threads = setThreads == null || n == null
+        ? `threads as ${runtime} chooses`
+        : `${n} thread${n === 1 ? "" : "s"}`;
+      return `CPU, oneDNN ${version} (${path}, ${runtime}), ${threads}; other ops on wasm`;
     }
     case "cpu":
       return "CPU, plain JavaScript (reference backend, slow)";

@@ -117,18 +117,21 @@ def main():
     for _ in range(a.warmup):
         step()
     times = []
+    cpu0 = time.process_time()
     for _ in range(a.steps):
         sync()
         t0 = time.perf_counter()
         step()
         sync()
         times.append(time.perf_counter() - t0)
+    cpu = (time.process_time() - cpu0) / a.steps
     times.sort()
     dt = times[len(times) // 2]
     params = sum(q.numel() for q in m.parameters())
     print(f"{a.model.upper()} ref {a.kind} size={a.size} width={a.width} channels={a.channels} "
           f"batch={a.batch} threads={a.threads} device={a.device} torch={torch.__version__}: "
-          f"{dt * 1e3:.1f} ms/step, {a.batch / dt:.1f} img/s, best {times[0] * 1e3:.1f} ms, params={params}")
+          f"{dt * 1e3:.1f} ms/step, {a.batch / dt:.1f} img/s, best {times[0] * 1e3:.1f} ms, "
+          f"cpu {cpu * 1e3:.1f} ms/step, params={params}")
 
 
 if __name__ == "__main__":

@@ -202,8 +202,25 @@ function runtimeName(code: number): string {
   }
 }
 
+/** The OpenMP runtimes mapped into this process (Linux), in the order they appear. */
+function loadedOmp(): string[] {
+  try {
+    const maps = Deno.readTextFileSync("/proc/self/maps");
+    const found = new Set<string>();
+    for (const m of maps.matchAll(/\/\S*\/(?:libgomp|libiomp5|libomp)\.so[.\d]*$/gm)) {
+      found.add(m[0].trim());
+    }
+    return [...found];
+  } catch {
+    return [];
+  }
+}
+
 function openOmp(): Pick<OneDnnLibrary, "setThreads" | "maxThreads"> {
-  for (const name of OMP_LIBRARY_NAMES) {
+  // The runtime oneDNN itself loaded (a conda build may bring Intel's libiomp5 instead of
+  // GCC's libgomp): setting the threads of another runtime would change nothing.
+  const loaded = loadedOmp();
+  for (const name of loaded.length > 0 ? loaded : OMP_LIBRARY_NAMES) {
     try {
       const omp = Deno.dlopen(name, OMP_SYMBOLS);
       return {
