@@ -251,9 +251,22 @@ export function openOneDnn(): OpenResult {
   }
   const failures: string[] = [];
   for (const path of names) {
-    let dl: Deno.DynamicLibrary<typeof SYMBOLS>;
+    // The version first, through the one symbol every release has: a 3.x library lacks
+    // the 2.x symbols, and opening it with them would fail with an unhelpful message.
+    let version: string, runtime: string;
     try {
-      dl = Deno.dlopen(path, SYMBOLS);
+      const probe = Deno.dlopen(path, { dnnl_version: SYMBOLS.dnnl_version });
+      const v = new Deno.UnsafePointerView(probe.symbols.dnnl_version()!);
+      const major = v.getInt32(0);
+      version = `${major}.${v.getInt32(4)}.${v.getInt32(8)}`;
+      runtime = runtimeName(v.getUint32(24));
+      probe.close();
+      if (major !== 2) {
+        return opened = {
+          ok: false,
+          reason: `${path} is oneDNN ${version}; the kit's binding speaks the 2.x C API`,
+        };
+      }
     } catch (e) {
       const msg = (e as Error).message;
       if (e instanceof Deno.errors.NotCapable || /permission|--allow-ffi/i.test(msg)) {
@@ -262,17 +275,17 @@ export function openOneDnn(): OpenResult {
       failures.push(`${path}: ${msg.split("\n")[0]}`);
       continue;
     }
-    const v = new Deno.UnsafePointerView(dl.symbols.dnnl_version()!);
-    const [major, minor, patch] = [v.getInt32(0), v.getInt32(4), v.getInt32(8)];
-    const version = `${major}.${minor}.${patch}`;
-    if (major !== 2) {
-      dl.close();
+    let dl: Deno.DynamicLibrary<typeof SYMBOLS>;
+    try {
+      dl = Deno.dlopen(path, SYMBOLS);
+    } catch (e) {
       return opened = {
         ok: false,
-        reason: `${path} is oneDNN ${version}; the kit's binding speaks the 2.x C API`,
+        reason: `${path} (oneDNN ${version}) lacks a symbol the kit calls: ${
+          (e as Error).message.split("\n")[0]
+        }`,
       };
     }
-    const runtime = runtimeName(v.getUint32(24));
     const omp = runtime === "OpenMP" ? openOmp() : { setThreads: null, maxThreads: null };
     return opened = { ok: true, lib: { symbols: dl.symbols, version, path, runtime, ...omp } };
   }
