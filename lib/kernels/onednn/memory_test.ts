@@ -27,7 +27,7 @@ await testWith([ONEDNN], {
   name: "200 training steps on onednn keep tensors, plans and native memory flat",
   async fn() {
     // In a process of its own: test files share one under `deno test --parallel`.
-    const probe = new URL("./_leak_probe.ts", import.meta.url).pathname;
+    const probe = new URL("../../../tests/onednn_leak_probe.ts", import.meta.url).pathname;
     const r = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--v8-flags=--expose-gc", probe, "200"],
       stdout: "piped",

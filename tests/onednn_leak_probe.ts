@@ -3,16 +3,16 @@
  * own and prints, as one JSON line, what the memory test compares: tfjs tensors, cached
  * oneDNN plans, the wasm heap, glibc's malloc'd bytes and RSS, before and after. (Test
  * files share one process under `deno test --parallel`, so process-wide figures need a
- * process of their own.) Set DAAD_PROBE_BACKEND=wasm for the same on wasm. Usage: `deno run -A --v8-flags=--expose-gc _leak_probe.ts [steps]`.
+ * process of their own.) Set DAAD_PROBE_BACKEND=wasm for the same on wasm. Usage: `deno run -A --v8-flags=--expose-gc tests/onednn_leak_probe.ts [steps]`.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../../backend.ts";
-import { wasmHeapBytes } from "../../_wasm_memory.ts";
-import { DEFAULT_DAAD_CONFIG } from "../../models/daad/config.ts";
-import { DaadModel } from "../../models/daad/mod.ts";
-import { Rng } from "../../util/rng.ts";
-import { cachedPlanCount, oneDnnRunCount } from "./runtime.ts";
+import { initBackend } from "../lib/backend.ts";
+import { wasmHeapBytes } from "../lib/_wasm_memory.ts";
+import { DEFAULT_DAAD_CONFIG } from "../lib/models/daad/config.ts";
+import { DaadModel } from "../lib/models/daad/mod.ts";
+import { Rng } from "../lib/util/rng.ts";
+import { cachedPlanCount, oneDnnRunCount } from "../lib/kernels/onednn/runtime.ts";
 
 /** Bytes glibc's malloc has handed out (all arenas, mmapped chunks included), or null. */
 function mallocInUse(): number | null {
