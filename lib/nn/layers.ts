@@ -152,8 +152,14 @@ export class BatchNorm {
   #oneDnnTrainOf(relu: boolean) {
     return tf.customGrad((x, gamma, beta, save) => {
       const x4 = x as tf.Tensor4D, g = gamma as tf.Tensor1D, b = beta as tf.Tensor1D;
-      const out = oneDnnBatchNormTrain(x4, g, b, this.eps, relu);
-      this.#updateRunning(out.mean, out.variance, x4.size / this.channels);
+      const out = oneDnnBatchNormTrain(x4, g, b, this.eps, relu, {
+        mean: this.runningMean as tf.Tensor1D,
+        variance: this.runningVar as tf.Tensor1D,
+        momentum: this.momentum,
+      });
+      // The same update as #updateRunning, computed by the kernel in one call.
+      this.runningMean.assign(out.runningMean!);
+      this.runningVar.assign(out.runningVar!);
       const saved = [x4, out.mean, out.variance, g, b];
       if (out.workspace != null) saved.push(out.workspace);
       (save as tf.GradSaveFunc)(saved);
