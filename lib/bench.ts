@@ -70,6 +70,12 @@ export interface BenchRecord {
   peak_tensor_bytes: number;
   /** Resident set size of the process after the steps, bytes. */
   rss_bytes: number;
+  /**
+   * CPU time per step (all threads, 10 ms ticks averaged over the steps), or null off
+   * Linux: on a machine other processes share, the work a step took, which wall time
+   * mixes with the waits.
+   */
+  cpu_ms_per_step: number | null;
   params: number;
 }
 
@@ -98,25 +104,40 @@ export interface BenchOptions {
   tune?: () => Promise<unknown>;
 }
 
+/**
+ * CPU time of this process so far in ms (user + system, every thread; Linux's
+ * /proc/self/stat in clock ticks of 10 ms), or null where it cannot be read.
+ */
+export function processCpuMs(): number | null {
+  try {
+    const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
 async function timeSteps(
   fn: () => Promise<void>,
   warmup: number,
   steps: number,
   tune?: () => Promise<unknown>,
-): Promise<{ times: number[]; peak: number }> {
+): Promise<{ times: number[]; peak: number; cpuMs: number | null }> {
   for (let i = 0; i < warmup; i++) {
     await fn();
     if (i === 0) await tune?.();
   }
   const times: number[] = [];
   let peak = 0;
+  const cpu0 = processCpuMs();
   for (let i = 0; i < steps; i++) {
     const t = performance.now();
     await fn();
     times.push(performance.now() - t);
     peak = Math.max(peak, tf.memory().numBytes);
   }
-  return { times, peak };
+  const cpu1 = processCpuMs();
+  return { times, peak, cpuMs: cpu0 == null || cpu1 == null ? null : (cpu1 - cpu0) / steps };
 }
 
 /** `n` images of side `size` with values uniform in [-1, 1] (the kit's input range). */
@@ -178,7 +199,13 @@ export async function benchDaad(
   const channels = config.channels ?? 3;
   const rng = new Rng(1);
   const records: BenchRecord[] = [];
-  const emit = (kind: BenchRecord["kind"], batch: number, times: number[], peak: number) => {
+  const emit = (
+    kind: BenchRecord["kind"],
+    batch: number,
+    times: number[],
+    peak: number,
+    cpuMs: number | null,
+  ) => {
     const ms = median(times);
     const r: BenchRecord = {
       config: config.name,
@@ -194,6 +221,7 @@ export async function benchDaad(
       steps: times.length,
       peak_tensor_bytes: peak,
       rss_bytes: Deno.memoryUsage().rss,
+      cpu_ms_per_step: cpuMs == null ? null : Math.round(cpuMs * 10) / 10,
       params: model.params.numParams(),
     };
     records.push(r);
@@ -202,7 +230,7 @@ export async function benchDaad(
   try {
     const x = randomBatch(rng, config.batch, config.size, channels);
     const t = await timeSteps(trainStepOf(model, x), warmup, steps, tune);
-    emit("train", config.batch, t.times, t.peak);
+    emit("train", config.batch, t.times, t.peak, t.cpuMs);
     x.dispose();
     for (const b of options.trainOnly ? [] : options.scoreBatches ?? [1, 32]) {
       const xs = randomBatch(rng, b, config.size, channels);
@@ -218,7 +246,7 @@ export async function benchDaad(
         Math.max(3, Math.ceil(steps / 2)),
         tune,
       );
-      emit("score", b, s.times, s.peak);
+      emit("score", b, s.times, s.peak, s.cpuMs);
       xs.dispose();
     }
   } finally {

@@ -46,7 +46,7 @@ Deno.test("bench --ref takes turns with the reference and prints a ratio per mod
     `#!/bin/sh
 threads=1; kind=train
 while [ $# -gt 0 ]; do case "$1" in --threads) threads=$2;; --kind) kind=$2;; esac; shift; done
-echo "FAKE ref $kind threads=$threads: $((400 / threads)).0 ms/step, $((80 * threads)).0 img/s"
+echo "FAKE ref $kind threads=$threads: $((400 / threads)).0 ms/step, $((80 * threads)).0 img/s, cpu 400.0 ms/step"
 `,
   );
   try {
@@ -83,6 +83,9 @@ echo "FAKE ref $kind threads=$threads: $((400 / threads)).0 ms/step, $((80 * thr
       assertEquals([ratio.reference_threads, ratio.reference_images_per_s], [2, 160]);
       const best = Math.max(...kit.map((k) => k.images_per_s));
       assert(Math.abs(ratio.ratio - best / 160) < 1e-3, JSON.stringify(ratio));
+      // The work ratio: PyTorch's CPU time per step at one thread over the kit's.
+      const kitCpu = Math.min(...kit.map((k) => k.cpu_ms_per_step));
+      assert(kitCpu > 0 && Math.abs(ratio.cpu_ratio - 400 / kitCpu) < 1e-3, JSON.stringify(ratio));
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

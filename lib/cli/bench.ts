@@ -107,6 +107,8 @@ async function findPython(given?: string): Promise<string> {
 interface RefResult {
   images_per_s: number;
   step_ms: number;
+  /** CPU time per step, when the script reports it ("cpu <ms> ms/step"). */
+  cpu_ms_per_step: number | null;
   line: string;
 }
 
@@ -154,7 +156,13 @@ async function runReference(
   }
   const m = out.match(/([\d.]+) ms\/step, ([\d.]+) img\/s/);
   if (m == null) throw new Error(`cannot read the reference's output: ${out}`);
-  return { step_ms: Number(m[1]), images_per_s: Number(m[2]), line: out.split("\n").at(-1)! };
+  const cpu = out.match(/cpu ([\d.]+) ms\/step/);
+  return {
+    step_ms: Number(m[1]),
+    images_per_s: Number(m[2]),
+    cpu_ms_per_step: cpu ? Number(cpu[1]) : null,
+    line: out.split("\n").at(-1)!,
+  };
 }
 
 function median(xs: number[]): number {
@@ -186,6 +194,7 @@ async function benchOne(
 ): Promise<void> {
   const kitRounds: number[] = [];
   const refRounds = new Map<number, number[]>();
+  const kitCpu: number[] = [], refCpu1: number[] = [];
   const rounds = opts.ref?.rounds ?? 1;
   for (let round = 0; round < rounds; round++) {
     // Scoring and the reference's scoring once (round 0); training every round.
@@ -196,7 +205,9 @@ async function benchOne(
       trainOnly: round > 0,
       onRecord: (r) => print(rounds > 1 ? { ...r, round } : { ...r }),
     });
-    kitRounds.push(records.find((r) => r.kind === "train")!.images_per_s);
+    const train = records.find((r) => r.kind === "train")!;
+    kitRounds.push(train.images_per_s);
+    if (train.cpu_ms_per_step != null) kitCpu.push(train.cpu_ms_per_step);
     for (const t of opts.ref?.threads ?? []) {
       const ref = opts.ref!;
       for (const kind of round === 0 ? ["train", "score"] as const : ["train"] as const) {
@@ -220,9 +231,13 @@ async function benchOne(
           threads: t,
           step_ms: r.step_ms,
           images_per_s: r.images_per_s,
+          cpu_ms_per_step: r.cpu_ms_per_step,
           ...(rounds > 1 ? { round } : {}),
         });
         if (kind === "train") refRounds.set(t, [...(refRounds.get(t) ?? []), r.images_per_s]);
+        if (kind === "train" && t === 1 && r.cpu_ms_per_step != null) {
+          refCpu1.push(r.cpu_ms_per_step);
+        }
       }
     }
   }
@@ -250,6 +265,12 @@ async function benchOne(
       images_per_s_median: round1(median(kitRounds)),
       reference_images_per_s_median: round1(refMedian),
       ratio_median: round3(median(kitRounds) / refMedian),
+      // The work per step instead of the time: PyTorch's least CPU time per step at one
+      // thread over the kit's least, each summed over its threads (a shared machine
+      // stretches wall time far more than work).
+      cpu_ratio: kitCpu.length > 0 && refCpu1.length > 0
+        ? round3(Math.min(...refCpu1) / Math.min(...kitCpu))
+        : null,
       rounds,
     });
   }
