@@ -12,6 +12,7 @@ import {
   oneDnnBatchNormKernels,
   registerBatchNormInferGradient,
 } from "./batch_norm.ts";
+import { oneDnnConcatKernels } from "./concat.ts";
 import { oneDnnConvKernels } from "./conv2d.ts";
 import {
   CONV_TRANSPOSE_2X2,
@@ -38,6 +39,8 @@ export const ONEDNN_KIT_KERNEL_NAMES: readonly string[] = Object.freeze([
   CONV_TRANSPOSE_2X2_GRAD_INPUT,
   CONV_TRANSPOSE_2X2_GRAD_WEIGHTS,
   tf.Identity,
+  tf.Concat,
+  tf.SplitV,
 ]);
 
 /** All oneDNN kernels for `backendName`; `previous` gives the kernel each replaces. */
@@ -53,5 +56,6 @@ export function oneDnnKitKernels(
     oneDnnMatMulKernel(backendName, previous),
     ...oneDnnConvTransposeKernels(backendName),
     sharingIdentityKernel(backendName, previous),
+    ...oneDnnConcatKernels(backendName, previous),
   ];
 }

@@ -224,6 +224,11 @@ export interface PlanArg {
   user: MemoryDesc | null;
   /** Read by the primitive (reordered before it runs) or written (reordered after). */
   dir: "in" | "out";
+  /**
+   * The caller's buffer size when oneDNN reports none: a sub-memory (a window of a larger
+   * tensor, whose buffer is the whole tensor) has size 0 to `dnnl_memory_desc_get_size`.
+   */
+  bytes?: number;
 }
 
 interface BoundArg {
@@ -272,7 +277,7 @@ export class Plan {
         if (a.user == null || ctx.equal(a.user, pmd)) {
           const user = createMemory(ctx, a.user == null ? pmd : Deno.UnsafePointer.of(a.user)!, 0n);
           this.#memories.push(user);
-          const bytes = ctx.bytes(a.user ?? pmd);
+          const bytes = a.bytes ?? ctx.bytes(a.user ?? pmd);
           this.#bound.push({
             arg: a.arg,
             dir: a.dir,
