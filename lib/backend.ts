@@ -10,6 +10,10 @@
  *   libtensorflow download; see the README).
  * - `webgpu`: Deno's WebGPU through `@tensorflow/tfjs-backend-webgpu`, only on a real
  *   GPU adapter: the software fallback adapter is far slower than the CPU.
+ * - `onednn`: the `wasm` backend with the kit's oneDNN kernels (convolutions and their
+ *   gradients, batch norm, pooling, the transposed conv, matmuls) called through Deno's
+ *   FFI on the wasm heap; needs oneDNN 2.x (`apt-get install libdnnl2`), see
+ *   `lib/kernels/onednn/`. Every other op runs on wasm.
  * - `wasm`: XNNPACK + SIMD. tfjs ships no conv weight-gradient kernel and a slow
  *   input-gradient kernel for it; the kit registers both (see `lib/kernels/`).
  * - `cpu`: plain JavaScript, slow but the reference every kit kernel is tested against.
@@ -27,9 +31,16 @@ import { guardWasmHeap } from "./_wasm_heap.ts";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerKitKernels } from "./kernels/register.ts";
 import { prepareWasmThreads, wasmThreadCount } from "./_wasm_threads.ts";
+import {
+  ONEDNN_INSTALL,
+  oneDnnThreads,
+  probeOneDnn,
+  registerOneDnnBackend,
+  setOneDnnThreads,
+} from "./kernels/onednn/mod.ts";
 
 /** What a user may ask for with `--backend`. */
-export type BackendRequest = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
+export type BackendRequest = "auto" | "tensorflow" | "webgpu" | "onednn" | "wasm" | "cpu";
 /** The backends the kit can run on. */
 export type BackendName = Exclude<BackendRequest, "auto">;
 
@@ -38,6 +49,7 @@ export const BACKEND_REQUESTS: readonly BackendRequest[] = [
   "auto",
   "tensorflow",
   "webgpu",
+  "onednn",
   "wasm",
   "cpu",
 ];
@@ -59,9 +71,10 @@ export interface InitBackendOptions {
   /** Where the one-line backend notice goes. Default: `console.error`. */
   log?: (line: string) => void;
   /**
-   * XNNPACK threads for `wasm` (fixed at its first initialisation in a process). Default:
-   * the `DAAD_WASM_THREADS` environment variable, else every core. On a machine whose
-   * other cores are busy, 1 thread is as fast.
+   * XNNPACK threads for `wasm` (fixed at its first initialisation in a process), or
+   * oneDNN's threads for `onednn` (set at every call). Default: the `DAAD_WASM_THREADS`
+   * environment variable, else the idle cores. On a machine whose other cores are busy,
+   * 1 thread is as fast.
    */
   threads?: number;
 }
@@ -84,6 +97,14 @@ export function defaultWasmThreads(): number {
     return n;
   }
   return idleCores();
+}
+
+/**
+ * The default thread count of the CPU backends (wasm's XNNPACK threads, onednn's OpenMP
+ * threads): {@linkcode defaultWasmThreads}.
+ */
+export function defaultThreads(): number {
+  return defaultWasmThreads();
 }
 
 /** Cores not kept busy by other processes (1-minute load average), at least 1. */
@@ -169,6 +190,20 @@ export async function probeWebGpu(): Promise<GpuProbe> {
 let wasmInitialised = false;
 
 async function activate(name: BackendName, threads: number): Promise<void> {
+  if (name === "onednn") {
+    // The wasm backend first (one XNNPACK thread: oneDNN's threads do the heavy work, and
+    // XNNPACK's spinning threads would compete with them), then its kernels copied under
+    // the second name, then the oneDNN kernels over them.
+    if (!wasmInitialised) await activate("wasm", 1);
+    registerKitKernels("wasm");
+    registerOneDnnBackend();
+    registerKitKernels("onednn");
+    if (!(await tf.setBackend("onednn"))) {
+      throw new BackendUnavailableError("tfjs could not initialise the 'onednn' backend");
+    }
+    setOneDnnThreads(threads);
+    return;
+  }
   if (name === "webgpu" && tf.findBackend("webgpu") == null) {
     await import("@tensorflow/tfjs-backend-webgpu");
   }
@@ -197,6 +232,16 @@ function describe(name: BackendName, gpu?: GpuProbe): string {
         n === 1 ? "" : "s"
       } (conv gradients registered by the kit)`;
     }
+    case "onednn": {
+      const probe = probeOneDnn();
+      if (!probe.ok) return "CPU, oneDNN";
+      const { version, path, runtime, setThreads } = probe.lib;
+      const n = oneDnnThreads();
+      const threads = setThreads == null || n == null
+        ? `threads as ${runtime} chooses`
+        : `${n} thread${n === 1 ? "" : "s"}`;
+      return `CPU, oneDNN ${version} (${path}, ${runtime}), ${threads}; other ops on wasm`;
+    }
     case "cpu":
       return "CPU, plain JavaScript (reference backend, slow)";
     case "webgpu":
@@ -210,7 +255,7 @@ function describe(name: BackendName, gpu?: GpuProbe): string {
  * Chooses, initialises and announces the tfjs backend.
  *
  * `auto` takes tfjs-node(-gpu) when importable, else WebGPU on a real (non-fallback)
- * adapter, else `wasm`. An explicit request that cannot run throws
+ * adapter, else `onednn` when oneDNN 2.x loads, else `wasm`. An explicit request that cannot run throws
  * {@linkcode BackendUnavailableError} with a message naming the alternatives.
  */
 export async function initBackend(
@@ -254,6 +299,17 @@ export async function initBackend(
       device: describe("webgpu", gpu) + (gpu.fallback ? " [software fallback adapter]" : ""),
       reason: "requested",
     };
+  } else if (request === "onednn") {
+    const probe = probeOneDnn();
+    if (!probe.ok) {
+      throw new BackendUnavailableError(
+        `backend 'onednn' needs oneDNN 2.x (${probe.reason}). Install it with: ` +
+          `${ONEDNN_INSTALL} (Debian/Ubuntu; docs/performance.md names the others), ` +
+          "or use --backend wasm.",
+      );
+    }
+    await activate("onednn", threads);
+    info = { name: "onednn", device: describe("onednn"), reason: "requested" };
   } else if (request === "wasm" || request === "cpu") {
     await activate(request, threads);
     info = { name: request, device: describe(request), reason: "requested" };
@@ -272,9 +328,23 @@ export async function initBackend(
           reason: "auto: real GPU adapter",
         };
       } else {
-        await activate("wasm", threads);
         const why = gpu.available ? "only a software GPU adapter" : "no GPU adapter";
-        info = { name: "wasm", device: describe("wasm"), reason: `auto: ${why}, no tfjs-node` };
+        const probe = probeOneDnn();
+        if (probe.ok) {
+          await activate("onednn", threads);
+          info = {
+            name: "onednn",
+            device: describe("onednn"),
+            reason: `auto: ${why}, no tfjs-node, oneDNN loads`,
+          };
+        } else {
+          await activate("wasm", threads);
+          info = {
+            name: "wasm",
+            device: describe("wasm"),
+            reason: `auto: ${why}, no tfjs-node, ${probe.reason}`,
+          };
+        }
       }
     }
   }

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertRejects } from "../tests/assert.ts";
 import { BackendUnavailableError, initBackend, probeWebGpu } from "./backend.ts";
+import { probeOneDnn } from "./kernels/onednn/mod.ts";
 import { kitKernelNames } from "./kernels/mod.ts";
 import { webgpuTest } from "../tests/webgpu_child.ts";
 
@@ -41,17 +42,50 @@ webgpuTest(import.meta, {
   fn: async () => {
     const gpu = await probeWebGpu();
     const info = await initBackend("auto", { quiet: true });
-    if (!gpu.available || gpu.fallback) assertEquals(info.name, "wasm");
+    // On a CPU: onednn where oneDNN 2.x loads, else wasm.
+    const cpu = probeOneDnn().ok ? "onednn" : "wasm";
+    if (!gpu.available || gpu.fallback) assertEquals(info.name, cpu);
     else assertEquals(info.name, "webgpu");
     assert(info.reason.startsWith("auto"));
   },
 });
 
-async function stderrOf(code: string): Promise<string> {
+// In a child process too: `auto` asks WebGPU for an adapter first.
+webgpuTest(import.meta, {
+  name: "initBackend('auto') on a CPU names oneDNN and its version, or why it is not used",
+  fn: async () => {
+    const gpu = await probeWebGpu();
+    if (gpu.available && !gpu.fallback) return; // a real GPU wins
+    const lines: string[] = [];
+    const info = await initBackend("auto", { log: (l) => lines.push(l) });
+    const probe = probeOneDnn();
+    if (probe.ok) {
+      assertEquals(info.name, "onednn");
+      assert(lines[0].includes(`oneDNN ${probe.lib.version}`), lines[0]);
+    } else {
+      assertEquals(info.name, "wasm");
+      assert(lines[0].includes(probe.reason), lines[0]);
+    }
+  },
+});
+
+Deno.test("initBackend('onednn') without oneDNN answers in one line with the install command", async () => {
+  // A library name that cannot load, in a process of its own (the probe is cached).
+  const out = await stderrOf(
+    `import { initBackend } from "./lib/backend.ts";
+     try { await initBackend("onednn", { quiet: true }); } catch (e) { console.error(e.message); }`,
+    { DAAD_ONEDNN_LIB: "libdnnl-not-here.so.2" },
+  );
+  assert(out.includes("backend 'onednn' needs oneDNN 2.x"), out);
+  assert(out.includes("apt-get install libdnnl2") && out.includes("--backend wasm"), out);
+});
+
+async function stderrOf(code: string, env: Record<string, string> = {}): Promise<string> {
   const root = new URL("..", import.meta.url).pathname;
   const r = await new Deno.Command(Deno.execPath(), {
     args: ["eval", "--config", `${root}deno.json`, code],
     cwd: root,
+    env,
     stderr: "piped",
     stdout: "piped",
   }).output();

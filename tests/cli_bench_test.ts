@@ -1,6 +1,7 @@
 /** `deno task bench` prints one JSON line per measurement with the contract's fields. */
 import { assert, assertEquals } from "./assert.ts";
 import { runTask } from "./cli_helpers.ts";
+import { ONEDNN, testWith } from "./optional.ts";
 
 Deno.test("bench prints JSON lines: train and score throughput, and a profile", async () => {
   const r = await runTask("bench", [
@@ -8,6 +9,8 @@ Deno.test("bench prints JSON lines: train and score throughput, and a profile", 
     "wasm",
     "--config",
     "small",
+    "--model",
+    "daad",
     "--steps",
     "1",
     "--warmup",
@@ -31,4 +34,86 @@ Deno.test("bench prints JSON lines: train and score throughput, and a profile", 
   const profile = lines.filter((l) => l.kind === "profile");
   assert(profile.length > 5 && profile.some((p) => p.kernel === "Conv2D"), JSON.stringify(profile));
   assert(profile.find((p) => p.kernel === "Conv2DBackpropFilter")?.inclusive === true);
+});
+
+Deno.test("bench --ref takes turns with the reference and prints a ratio per model", async () => {
+  // A stand-in for tools/daad_torch.py: prints its flags' batch and thread count in the
+  // reference's line format (threads 2 "runs" twice as fast), so the test needs no torch.
+  const dir = await Deno.makeTempDir();
+  const fake = `${dir}/fake_ref.sh`;
+  await Deno.writeTextFile(
+    fake,
+    `#!/bin/sh
+threads=1; kind=train
+while [ $# -gt 0 ]; do case "$1" in --threads) threads=$2;; --kind) kind=$2;; esac; shift; done
+echo "FAKE ref $kind threads=$threads: $((400 / threads)).0 ms/step, $((80 * threads)).0 img/s, cpu 400.0 ms/step"
+`,
+  );
+  try {
+    const r = await runTask("bench", [
+      "--backend",
+      "wasm",
+      "--config",
+      "mnist",
+      "--steps",
+      "1",
+      "--warmup",
+      "1",
+      "--threads",
+      "1",
+      "--ref",
+      fake,
+      "--python",
+      "sh",
+      "--rounds",
+      "2",
+    ]);
+    assertEquals(r.code, 0, r.err);
+    const lines = r.out.trim().split("\n").map((l) => JSON.parse(l));
+    for (const model of ["ae", "daad"]) {
+      const mine = lines.filter((l) => l.model === model);
+      // Two rounds: kit, reference at 1 then 2 threads; scoring in round 0 only.
+      assertEquals(
+        mine.filter((l) => l.kind === "train").map((l) => `${l.backend}:${l.threads ?? ""}`),
+        ["wasm:", "pytorch-cpu:1", "pytorch-cpu:2", "wasm:", "pytorch-cpu:1", "pytorch-cpu:2"],
+      );
+      const kit = mine.filter((l) => l.kind === "train" && l.backend === "wasm");
+      assertEquals([kit[0].config, kit[0].batch], ["mnist", 32]);
+      const ratio = mine.find((l) => l.kind === "ratio");
+      assertEquals([ratio.reference_threads, ratio.reference_images_per_s], [2, 160]);
+      const best = Math.max(...kit.map((k) => k.images_per_s));
+      assert(Math.abs(ratio.ratio - best / 160) < 1e-3, JSON.stringify(ratio));
+      // The work ratio: PyTorch's CPU time per step at one thread over the kit's.
+      const kitCpu = Math.min(...kit.map((k) => k.cpu_ms_per_step));
+      assert(kitCpu > 0 && Math.abs(ratio.cpu_ratio - 400 / kitCpu) < 1e-3, JSON.stringify(ratio));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+await testWith([ONEDNN], {
+  name: "bench --backend onednn --config mnist measures AE and DAAD on oneDNN",
+  async fn() {
+    const r = await runTask("bench", [
+      "--backend",
+      "onednn",
+      "--config",
+      "mnist",
+      "--steps",
+      "1",
+      "--warmup",
+      "1",
+      "--threads",
+      "1",
+    ]);
+    assertEquals(r.code, 0, r.err);
+    assert(/backend: onednn \(CPU, oneDNN 2\.\d+\.\d+/.test(r.err), r.err);
+    const lines = r.out.trim().split("\n").map((l) => JSON.parse(l));
+    const trains = lines.filter((l) => l.kind === "train");
+    assertEquals(trains.map((l) => [l.model, l.backend, l.batch]), [
+      ["ae", "onednn", 32],
+      ["daad", "onednn", 32],
+    ]);
+  },
 });

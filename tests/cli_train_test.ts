@@ -4,6 +4,7 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { ROOT, runTask, TINY_TRAIN_ARGS } from "./cli_helpers.ts";
+import { ONEDNN, testWith } from "./optional.ts";
 
 const train = (args: string[]) => runTask("train", args);
 
@@ -46,6 +47,24 @@ Deno.test("train writes config.json, log.jsonl, a checkpoint and metrics.json wi
   assertEquals(again.code, 1);
   assert(again.err.includes("already holds a run"), again.err);
   await Deno.remove(out, { recursive: true });
+});
+
+await testWith([ONEDNN], {
+  name: "train --backend onednn runs end to end and records the backend",
+  async fn() {
+    const out = await Deno.makeTempDir();
+    try {
+      const args = [...TINY].map((a) => a === "wasm" ? "onednn" : a);
+      const r = await train([...args, "--threads", "1", "--out", `${out}/run`]);
+      assertEquals(r.code, 0, r.err);
+      assert(/backend: onednn \(CPU, oneDNN 2\./.test(r.err), r.err);
+      const m = JSON.parse(await Deno.readTextFile(`${out}/run/metrics.json`));
+      assertEquals([m.model, m.backend, m.n_test], ["daad", "onednn", 200]);
+      assert(m.image_auroc > 0.5 && m.image_auroc <= 1, `AUROC ${m.image_auroc}`);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
 });
 
 /** The folders in the checkout's runs/ (where a run without --out goes). */

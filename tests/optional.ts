@@ -1,6 +1,7 @@
 /**
  * Tests that need an optional system program (Chromium for the browser checks, Jupyter
- * for the notebooks, Slurm for the job-array test). On a machine without it (a new user's: `npx -y deno@2 task test`
+ * for the notebooks, Slurm for the job-array test, PyTorch for the twin, oneDNN for the `onednn`
+ * backend). On a machine without it (a new user's: `npx -y deno@2 task test`
  * with only Node/npm) such a test is skipped, never failed and never passed in silence:
  * it shows as "ignored" in Deno's report, and a line starting `SKIPPED` names the test
  * and what to install. With `DAAD_TEST_REQUIRE_OPTIONAL=1` (set by `.ci/run`, which
@@ -19,6 +20,7 @@ export interface OptionalProgram {
 }
 
 import { CHROMIUM_INSTALL, chromiumPath } from "../lib/viz/chromium.ts";
+import { ONEDNN_INSTALL, openOneDnn } from "../lib/kernels/onednn/ffi.ts";
 
 /** The Chromium the browser tests drive: `$CHROMIUM_PATH` or /usr/bin/chromium. */
 export const CHROMIUM_PATH: string = chromiumPath();
@@ -106,6 +108,16 @@ export const PYTHON_TORCH: OptionalProgram = {
   name: "PyTorch (python3-torch)",
   install: "apt-get install -y python3-torch",
   missing: () => runs("/usr/bin/python3", ["-c", "import torch"]),
+};
+
+/** oneDNN 2.x, the library of the `onednn` backend (Debian's libdnnl2). */
+export const ONEDNN: OptionalProgram = {
+  name: "oneDNN 2.x",
+  install: ONEDNN_INSTALL,
+  missing() {
+    const r = openOneDnn();
+    return Promise.resolve(r.ok ? null : r.reason);
+  },
 };
 
 /** Each program is looked for once per test file. */

@@ -45,11 +45,12 @@ export const BACKEND_FLAG: FlagSpec = {
   help: "tfjs backend (default auto).",
 };
 
-/** `--threads` for train, eval and predict (bench defaults to all cores instead). */
+/** `--threads` for train, eval and predict. */
 export const THREADS_FLAG: FlagSpec = {
   type: "int",
   min: 1,
-  help: "wasm threads (default: the idle cores, or DAAD_WASM_THREADS).",
+  help: "CPU threads: oneDNN's on onednn, XNNPACK's on wasm (default: the idle cores, or " +
+    "DAAD_WASM_THREADS).",
 };
 
 /** Exit code for bad arguments. */

@@ -8,6 +8,7 @@ import { conv2dBackpropFilterKernel } from "./conv2d_backprop_filter.ts";
 import { conv2dBackpropInputKernel } from "./conv2d_backprop_input.ts";
 import { batchMatMulKernel } from "./batch_mat_mul.ts";
 import { WEBGPU_KIT_KERNEL_NAMES, webgpuKitKernels } from "./webgpu/kernels.ts";
+import { ONEDNN_KIT_KERNEL_NAMES, oneDnnKitKernels } from "./onednn/kernels.ts";
 
 type Factory = (
   backendName: string,
@@ -23,12 +24,15 @@ const KIT_KERNELS: Record<string, Factory> = {
   // The kit's WGSL GEMMs, each run only where autotune measured it faster than the
   // kernel it replaces (see webgpu/autotune.ts).
   webgpu: webgpuKitKernels,
+  // oneDNN through FFI on the wasm heap (the onednn backend shares the wasm backend).
+  onednn: oneDnnKitKernels,
 };
 
 /** Names only: the factories need the backend's previous kernels, not needed here. */
 const KIT_KERNEL_NAMES: Record<string, string[]> = {
   wasm: [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.BatchMatMul],
   webgpu: [...WEBGPU_KIT_KERNEL_NAMES],
+  onednn: [...ONEDNN_KIT_KERNEL_NAMES],
 };
 
 const original = new Map<string, tf.KernelConfig>();

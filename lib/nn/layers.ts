@@ -19,6 +19,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { batchNormBackward, batchNormMoments } from "../kernels/webgpu/batch_norm.ts";
+import {
+  batchNormGrad as oneDnnBatchNormGrad,
+  batchNormInfer as oneDnnBatchNormInfer,
+  batchNormTrain as oneDnnBatchNormTrain,
+} from "../kernels/onednn/batch_norm.ts";
+import { convTranspose2x2 as oneDnnConvTranspose2x2 } from "../kernels/onednn/conv_transpose.ts";
 import { convTranspose2x2 } from "../kernels/webgpu/conv_transpose_2x2.ts";
 import type { Rng } from "../util/rng.ts";
 import type { ParamKind, ParamStore } from "./params.ts";
@@ -151,6 +157,7 @@ export class BatchNorm {
   }
 
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
+    if (tf.getBackend() === "onednn") return this.#oneDnn(x, mode, false);
     if (!mode.training) {
       return tf.batchNorm(
         x,
@@ -164,6 +171,74 @@ export class BatchNorm {
     return this.#train(x, this.gamma, this.beta) as tf.Tensor4D;
   }
 
+  /**
+   * relu(apply(x)). On `onednn` the ReLU is fused into the normalisation (forward and
+   * backward), one pass each instead of a dozen element-wise kernels; same numbers.
+   */
+  applyRelu(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
+    if (tf.getBackend() === "onednn") return this.#oneDnn(x, mode, true);
+    return tf.relu(this.apply(x, mode));
+  }
+
+  // Running statistics are state, not part of the loss; customGrad's forward is not taped.
+  #updateRunning(mean: tf.Tensor, variance: tf.Tensor, n: number): void {
+    const m = this.momentum;
+    this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
+    const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
+    this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+  }
+
+  #oneDnn(x: tf.Tensor4D, mode: ForwardMode, relu: boolean): tf.Tensor4D {
+    if (!mode.training) {
+      return oneDnnBatchNormInfer(
+        x,
+        this.runningMean as tf.Tensor1D,
+        this.runningVar as tf.Tensor1D,
+        this.gamma as tf.Tensor1D,
+        this.beta as tf.Tensor1D,
+        this.eps,
+        relu,
+      );
+    }
+    const train = relu ? this.#oneDnnTrainRelu : this.#oneDnnTrain;
+    return train(x, this.gamma, this.beta) as tf.Tensor4D;
+  }
+
+  // oneDNN's batch norm: statistics, normalisation (and ReLU) in one kernel; its
+  // backward gives dx, dγ and dβ in one more.
+  #oneDnnTrainOf(relu: boolean) {
+    return tf.customGrad((x, gamma, beta, save) => {
+      const x4 = x as tf.Tensor4D, g = gamma as tf.Tensor1D, b = beta as tf.Tensor1D;
+      const out = oneDnnBatchNormTrain(x4, g, b, this.eps, relu, {
+        mean: this.runningMean as tf.Tensor1D,
+        variance: this.runningVar as tf.Tensor1D,
+        momentum: this.momentum,
+      });
+      // The same update as #updateRunning, computed by the kernel in one call.
+      this.runningMean.assign(out.runningMean!);
+      this.runningVar.assign(out.runningVar!);
+      const saved = [x4, out.mean, out.variance, g, b];
+      if (out.workspace != null) saved.push(out.workspace);
+      (save as tf.GradSaveFunc)(saved);
+      return {
+        value: out.y,
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], s: tf.Tensor[]) =>
+          oneDnnBatchNormGrad(
+            dy as tf.Tensor4D,
+            s[0] as tf.Tensor4D,
+            s[1] as tf.Tensor1D,
+            s[2] as tf.Tensor1D,
+            s[3] as tf.Tensor1D,
+            s[4] as tf.Tensor1D,
+            (s[5] ?? null) as tf.Tensor1D | null,
+            this.eps,
+          ),
+      };
+    });
+  }
+  #oneDnnTrain = this.#oneDnnTrainOf(false);
+  #oneDnnTrainRelu = this.#oneDnnTrainOf(true);
+
   // Training-mode batch norm with its analytic gradient. tfjs's own batchNorm gradient
   // tiles the per-channel statistics to the full tensor size, which dominated a step.
   #train = tf.customGrad((x, gamma, beta, save) => {
@@ -173,11 +248,7 @@ export class BatchNorm {
     const { mean, variance } = webgpu ? batchNormMoments(x4) : tf.moments(x4, [0, 1, 2]);
     const invStd = tf.rsqrt(tf.add(variance, this.eps));
     const n = x4.size / this.channels;
-    // Running statistics are state, not part of the loss; customGrad's forward is not taped.
-    const m = this.momentum;
-    this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
-    const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
-    this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+    this.#updateRunning(mean, variance, n);
     (save as tf.GradSaveFunc)([x4, mean, invStd, gamma as tf.Tensor]);
     const value = tf.batchNorm(
       x4,
@@ -240,7 +311,7 @@ export class ConvBnRelu {
   }
 
   apply(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
-    return tf.relu(this.bn.apply(this.conv.apply(x), mode));
+    return this.bn.applyRelu(this.conv.apply(x), mode);
   }
 }
 
@@ -275,6 +346,10 @@ export class ConvTranspose2x2 {
     // On WebGPU the kit's fused GEMMs (where autotune measured them faster).
     if (tf.getBackend() === "webgpu") {
       return convTranspose2x2(x, this.w as tf.Tensor2D, this.b as tf.Tensor1D);
+    }
+    // On oneDNN one deconvolution primitive (bias included) per direction.
+    if (tf.getBackend() === "onednn") {
+      return oneDnnConvTranspose2x2(x, this.w as tf.Tensor2D, this.b as tf.Tensor1D);
     }
     const [b, h, w, c] = x.shape;
     const co = this.outChannels;
