@@ -27,8 +27,9 @@ import {
   openExportRun,
   runTestImages,
 } from "../export/run_model.ts";
-import { writeAtomic, writeWebSite } from "../export/web_site.ts";
+import { writeWebSite } from "../export/web_site.ts";
 import { KIT_VERSION } from "../run.ts";
+import { writeFileAtomic } from "../util/fs.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
 import { BACKEND_FLAG, registerUserError, runCli, THREADS_FLAG } from "./_common.ts";
 
@@ -106,7 +107,7 @@ async function main(): Promise<number> {
       doc: `${info.model} anomaly detector exported from run ${info.run}: ${info.score}`,
       metadata: metadataProps(info),
     });
-    await writeAtomic(out, onnx.bytes);
+    await writeFileAtomic(out, onnx.bytes);
     const nodes = Object.values(onnx.operators).reduce((a, b) => a + b, 0);
     console.log(
       `wrote ${out} (${run.family.name}, ${size(onnx.bytes.length)}, ${nodes} nodes, ` +
