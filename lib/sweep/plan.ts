@@ -21,7 +21,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import { DEFAULT_RUN_SETTINGS, type RunConfig } from "../config.ts";
+import { camel, DEFAULT_RUN_SETTINGS, type RunConfig } from "../config.ts";
 import { resolveRunConfig } from "../families/resolve.ts";
 import { ConfigError } from "../util/errors.ts";
 import { writeFileAtomic } from "../util/fs.ts";
@@ -128,10 +128,6 @@ function parseOne(flags: TrainFlags, name: string, value: FlagValue, where: stri
   } catch (e) {
     throw new ConfigError(`${where}: ${(e as Error).message}`);
   }
-}
-
-function camel(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** Every combination of the axes' values, first axis outermost. */
