@@ -3,7 +3,8 @@
  * codes, and Ctrl-C handling that lets training checkpoint before it stops.
  * @module
  */
-import { BACKEND_REQUESTS, BackendUnavailableError } from "../backend.ts";
+import { BackendUnavailableError } from "../backend.ts";
+import { RUN_FLAGS } from "../config.ts";
 import { WasmHeapFullError } from "../_wasm_heap.ts";
 import { DatasetError } from "../data/errors.ts";
 import { BlockGeometryError } from "../memory/block_memory.ts";
@@ -38,12 +39,8 @@ export function registerUserError(cls: new (...args: never[]) => Error): void {
   USER_ERRORS.push(cls as unknown as typeof ArgError);
 }
 
-/** `--backend`, as every task that runs a model takes it. */
-export const BACKEND_FLAG: FlagSpec = {
-  type: "enum",
-  choices: BACKEND_REQUESTS,
-  help: "tfjs backend (default auto).",
-};
+/** `--backend`, as every task that runs a model takes it (train's run flag). */
+export const BACKEND_FLAG: FlagSpec = RUN_FLAGS.backend;
 
 /** `--threads` for train, eval and predict. */
 export const THREADS_FLAG: FlagSpec = {
