@@ -18,7 +18,7 @@ import { initBackend } from "../backend.ts";
 const FLAGS: Record<string, FlagSpec> = {
   run: { type: "string", help: "Run folder written by deno task train." },
   out: { type: "string", help: "Output file (default DIR/weights.safetensors)." },
-  backend: BACKEND_FLAG,
+  backend: { ...BACKEND_FLAG, help: "tfjs backend that rebuilds the model (default cpu)." },
 };
 
 /** The metadata of a run's weights file: what a reader needs to rebuild the network. */
