@@ -14,6 +14,7 @@ import { familyOf, rebuildModel } from "./families/registry.ts";
 import { runConfigFlags, runConfigFromSaved, validateRunConfig } from "./families/resolve.ts";
 import type { RunData } from "./data/run_data.ts";
 import { curvePointOf, evaluateModel, type RunMetrics } from "./eval/evaluate_model.ts";
+import type { Threshold } from "./eval/evaluate.ts";
 import { formatGanEpoch, GanMonitor, ganWarning } from "./eval/gan_monitor.ts";
 import type { KitModel } from "./models/kit_model.ts";
 import { readCheckpoint } from "./train/checkpoint.ts";
@@ -405,6 +406,29 @@ export async function loadRunModel(path: string): Promise<LoadedRunModel> {
       }`,
     );
   }
+}
+
+/** A saved run's model set up to score new images ({@linkcode loadRunScorer}). */
+export interface RunScorer extends LoadedRunModel {
+  /** The run's metrics.json; null for a run never evaluated. */
+  metrics: RunMetrics | null;
+  /** metrics.json's decision threshold; null when it has none. */
+  threshold: Threshold | null;
+}
+
+/**
+ * Rebuilds a run's model ({@linkcode loadRunModel}) to score new images as the run's
+ * evaluation scored its test set: set-level scores (DAAD+'s eq. 7) are scaled with the
+ * test set's ranges (metrics.json's `score_calibration`). `deno task predict` and the
+ * exporters open a run through it; the threshold is metrics.json's.
+ */
+export async function loadRunScorer(path: string): Promise<RunScorer> {
+  const loaded = await loadRunModel(path);
+  const metrics = await new RunDir(path).readJson<RunMetrics>("metrics.json").catch(() => null);
+  if (metrics?.score_calibration != null) loaded.model.calibrate?.(metrics.score_calibration);
+  const saved = metrics?.threshold;
+  const threshold = saved?.value != null && Number.isFinite(saved.value) ? saved : null;
+  return { ...loaded, metrics, threshold };
 }
 
 /**
