@@ -454,7 +454,7 @@ export async function evaluateRunDir(path: string, options: RunOptions): Promise
     // The GAN record and the curve belong to training; evaluation cannot redo them.
     if (previous?.gan != null) metrics.gan = previous.gan;
     if (previous?.curve != null) metrics.curve = previous.curve;
-    await new RunDir(path).writeJson("metrics.json", metrics);
+    await dir.writeJson("metrics.json", metrics);
     return metrics;
   } finally {
     model.dispose();
