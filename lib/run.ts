@@ -19,7 +19,7 @@ import { formatGanEpoch, GanMonitor, ganWarning } from "./eval/gan_monitor.ts";
 import type { KitModel } from "./models/kit_model.ts";
 import { readCheckpoint } from "./train/checkpoint.ts";
 import { type ProgressSink, silentProgress } from "./train/progress.ts";
-import { RunDir, RunDirError } from "./train/run_dir.ts";
+import { checkRunFolder, RunDir, RunDirError } from "./train/run_dir.ts";
 import {
   type CurvePoint,
   type EpochStats,
@@ -340,6 +340,7 @@ function rebuildForResume(saved: LoadedRunRecord, config: RunConfig, sample: Sam
  * did), as the model's family maps the run, which is how that version built it.
  */
 export async function readRunRecord(path: string): Promise<LoadedRunRecord> {
+  await checkRunFolder(path);
   const dir = new RunDir(path);
   let saved: RunRecord | null;
   try {
