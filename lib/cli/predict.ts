@@ -21,7 +21,7 @@ import { scoreImages } from "../eval/score_images.ts";
 import { loadRunScorer } from "../run.ts";
 import { heatmapRgb, overlay, rgbTile, sideBySidePng } from "../viz/images.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
-import { BACKEND_FLAG, runCli, THREADS_FLAG } from "./_common.ts";
+import { BACKEND_FLAG, runCli, THREADS_FLAG, writeOutput } from "./_common.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   run: { type: "string", help: "Run folder written by deno task train." },
@@ -142,7 +142,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     const size = record.config.size;
     const channels = Number((record.model_config as { channels?: number }).channels ?? 1);
     const outDir = (flags.out as string | undefined) ?? `${runPath}/predictions`;
-    await Deno.mkdir(outDir, { recursive: true });
+    await writeOutput("out", outDir, () => Deno.mkdir(outDir, { recursive: true }));
     const results: { path: string; score: number; anomalous: boolean; heatmap: string }[] = [];
     const unreadable: { path: string; error: string }[] = [];
     const maps: Float32Array[] = [];
