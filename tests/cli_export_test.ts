@@ -230,4 +230,8 @@ Deno.test("serve answers on 127.0.0.1 with the folder's files only", async () =>
   const bad = await runTask("serve", [`${dir}/nowhere`]);
   assertEquals(bad.code, 2);
   assert(bad.err.includes(`no such folder: ${dir}/nowhere`), bad.err);
+  const host = await runTask("serve", [site, "--host", "no-such-host.invalid", "--port", "0"]);
+  assertEquals(host.code, 2, host.err);
+  assertEquals(host.err.trim().split("\n").length, 1, host.err);
+  assert(host.err.startsWith("error: --host no-such-host.invalid: cannot listen there"), host.err);
 });
