@@ -191,6 +191,12 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
   const family = familyOf(config.model);
   // Data first: a bad dataset must not leave a run folder behind.
   const data = options.data ?? await loadRunData(config);
+  if (data.train.n < config.batch) {
+    throw new ConfigError(
+      `--batch ${config.batch} is larger than the ${data.train.n} training images` +
+        `${config.maxTrain != null ? ` (--max-train ${config.maxTrain})` : ""}; lower --batch`,
+    );
+  }
   const sample: SampleInfo = { channels: data.train.channels, nTrain: data.train.n };
   // A run resumed from its checkpoint is rebuilt from the configuration it recorded; a
   // run killed before its first checkpoint has nothing to continue and starts afresh.
