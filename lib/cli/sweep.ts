@@ -53,8 +53,11 @@ function say(text: string): void {
 /** The kit's folder: `deno task train` runs there. */
 const KIT_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
-/** The train flags as the sweep library checks them. */
-function trainFlags(): TrainFlags {
+/**
+ * The train command's flags as the sweep library checks them (`sweep/plan.ts`'s
+ * `TrainFlags`): their names, and the parser `deno task train` uses.
+ */
+export function trainFlags(): TrainFlags {
   const table = trainFlagTable();
   return {
     names: Object.keys(table),
