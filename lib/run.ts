@@ -14,11 +14,12 @@ import { familyOf, rebuildModel } from "./families/registry.ts";
 import { runConfigFlags, runConfigFromSaved, validateRunConfig } from "./families/resolve.ts";
 import type { RunData } from "./data/run_data.ts";
 import { curvePointOf, evaluateModel, type RunMetrics } from "./eval/evaluate_model.ts";
+import type { Threshold } from "./eval/evaluate.ts";
 import { formatGanEpoch, GanMonitor, ganWarning } from "./eval/gan_monitor.ts";
 import type { KitModel } from "./models/kit_model.ts";
 import { readCheckpoint } from "./train/checkpoint.ts";
 import { type ProgressSink, silentProgress } from "./train/progress.ts";
-import { RunDir, RunDirError } from "./train/run_dir.ts";
+import { checkRunFolder, RunDir, RunDirError } from "./train/run_dir.ts";
 import {
   type CurvePoint,
   type EpochStats,
@@ -190,6 +191,12 @@ export async function trainRun(config: RunConfig, options: RunOptions): Promise<
   const family = familyOf(config.model);
   // Data first: a bad dataset must not leave a run folder behind.
   const data = options.data ?? await loadRunData(config);
+  if (data.train.n < config.batch) {
+    throw new ConfigError(
+      `--batch ${config.batch} is larger than the ${data.train.n} training images` +
+        `${config.maxTrain != null ? ` (--max-train ${config.maxTrain})` : ""}; lower --batch`,
+    );
+  }
   const sample: SampleInfo = { channels: data.train.channels, nTrain: data.train.n };
   // A run resumed from its checkpoint is rebuilt from the configuration it recorded; a
   // run killed before its first checkpoint has nothing to continue and starts afresh.
@@ -339,6 +346,7 @@ function rebuildForResume(saved: LoadedRunRecord, config: RunConfig, sample: Sam
  * did), as the model's family maps the run, which is how that version built it.
  */
 export async function readRunRecord(path: string): Promise<LoadedRunRecord> {
+  await checkRunFolder(path);
   const dir = new RunDir(path);
   let saved: RunRecord | null;
   try {
@@ -407,6 +415,29 @@ export async function loadRunModel(path: string): Promise<LoadedRunModel> {
   }
 }
 
+/** A saved run's model set up to score new images ({@linkcode loadRunScorer}). */
+export interface RunScorer extends LoadedRunModel {
+  /** The run's metrics.json; null for a run never evaluated. */
+  metrics: RunMetrics | null;
+  /** metrics.json's decision threshold; null when it has none. */
+  threshold: Threshold | null;
+}
+
+/**
+ * Rebuilds a run's model ({@linkcode loadRunModel}) to score new images as the run's
+ * evaluation scored its test set: set-level scores (DAAD+'s eq. 7) are scaled with the
+ * test set's ranges (metrics.json's `score_calibration`). `deno task predict` and the
+ * exporters open a run through it; the threshold is metrics.json's.
+ */
+export async function loadRunScorer(path: string): Promise<RunScorer> {
+  const loaded = await loadRunModel(path);
+  const metrics = await new RunDir(path).readJson<RunMetrics>("metrics.json").catch(() => null);
+  if (metrics?.score_calibration != null) loaded.model.calibrate?.(metrics.score_calibration);
+  const saved = metrics?.threshold;
+  const threshold = saved?.value != null && Number.isFinite(saved.value) ? saved : null;
+  return { ...loaded, metrics, threshold };
+}
+
 /**
  * Recomputes metrics.json of a run folder from its checkpoint, and rewrites its
  * report.html and best/worst case grids.
@@ -430,7 +461,7 @@ export async function evaluateRunDir(path: string, options: RunOptions): Promise
     // The GAN record and the curve belong to training; evaluation cannot redo them.
     if (previous?.gan != null) metrics.gan = previous.gan;
     if (previous?.curve != null) metrics.curve = previous.curve;
-    await new RunDir(path).writeJson("metrics.json", metrics);
+    await dir.writeJson("metrics.json", metrics);
     return metrics;
   } finally {
     model.dispose();

@@ -117,3 +117,22 @@ await testWith([ONEDNN], {
     ]);
   },
 });
+
+Deno.test("bench --ref names a missing script or Python in one line, before timing anything", async () => {
+  for (
+    const [args, message] of [
+      [["--ref", "/nonexistent/ref.py"], "--ref /nonexistent/ref.py: no such file"],
+      [
+        ["--ref", "auto", "--python", "/nonexistent/python3"],
+        "--python /nonexistent/python3: cannot run it",
+      ],
+    ] as const
+  ) {
+    const r = await runTask("bench", ["--backend", "cpu", "--model", "ae", ...args]);
+    assertEquals(r.code, 2, r.err);
+    assertEquals(r.out, ""); // no measurement line: refused before the kit was timed
+    const last = r.err.trim().split("\n").at(-1)!;
+    assert(last.startsWith("error: ") && last.includes(message), r.err);
+    assert(!r.err.includes("    at "), r.err);
+  }
+});

@@ -94,3 +94,40 @@ Deno.test("compare --curves plots AUROC against epochs and tables it, peak inclu
   assertEquals(none.code, 2, none.out);
   assert(none.err.includes("train with --eval-every K"), none.err);
 });
+
+Deno.test("compare names a file, a missing folder, a broken run and an unwritable --out, in one line", async () => {
+  const run = await fakeRun("d3-ae-s0", "ae", 3, 0, 0.97);
+  const broken = `${dir}/broken`;
+  await Deno.mkdir(broken);
+  await Deno.writeTextFile(`${broken}/config.json`, "{not json");
+  await Deno.writeTextFile(`${dir}/x.log`, "a log, not a run");
+  const cases: [string[], number, string][] = [
+    [[`${dir}/x.log`], 1, `${dir}/x.log is not a run folder: it is a file`],
+    [[`${dir}/nope`], 1, `${dir}/nope is not a run folder: there is no such folder`],
+    [[run, broken], 1, `${broken}/config.json: `],
+    [
+      ["--out", `${dir}/no/such/table`, run],
+      2,
+      `--out ${dir}/no/such/table.json: cannot write it (its folder does not exist)`,
+    ],
+    [
+      [
+        "--curves",
+        `${run}/metrics.json/c.html`,
+        await fakeRun("c", "ae", 3, 1, 0.9, [
+          { epoch: 1, image_auroc: 0.9 },
+        ]),
+      ],
+      2,
+      "cannot write it (a part of the path is a file, not a folder)",
+    ],
+  ];
+  for (const [args, code, message] of cases) {
+    const r = await runTask("compare", args);
+    assertEquals(r.code, code, `${args.join(" ")}: ${r.err}`);
+    const lines = r.err.trim().split("\n");
+    assertEquals(lines.length, 1, r.err);
+    assert(lines[0].startsWith("error: ") && lines[0].includes(message), r.err);
+  }
+  assertEquals(await Deno.stat(`${dir}/no`).catch(() => null), null);
+});

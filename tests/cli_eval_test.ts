@@ -42,15 +42,18 @@ Deno.test("eval recomputes metrics.json from the checkpoint, equal to the traini
 
 Deno.test("eval explains a missing or foreign run folder", async () => {
   const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/run.log`, "a log, not a run");
   for (
     const [args, message] of [
       [[], "eval needs --run DIR"],
       [["--run", `${dir}/nope`], "is not a run folder"],
       [["--run", dir], "is not a run folder"],
+      [["--run", `${dir}/run.log`], `${dir}/run.log is not a run folder: it is a file`],
     ] as const
   ) {
     const r = await runTask("eval", [...args]);
     assert(r.code !== 0 && r.err.includes(message), `${args.join(" ")}: ${r.err}`);
+    assert(!r.err.includes("    at "), r.err);
   }
   await Deno.writeTextFile(
     `${dir}/config.json`,

@@ -131,6 +131,33 @@ Deno.test("export refuses mnad in one line, and names a run without a threshold"
   assert(r3.err.includes(`${dir}/missing`), r3.err);
 });
 
+Deno.test("export names an --out it cannot write in one line, and leaves what is there", async () => {
+  const run = await trained("ae");
+  const config = await Deno.readTextFile(`${run}/config.json`);
+  const cases: [string[], string][] = [
+    [
+      ["--out", `${dir}/no/such/model.onnx`, "--skip-check"],
+      `--out ${dir}/no/such/model.onnx: cannot write it (its folder does not exist)`,
+    ],
+    [["--out", run, "--skip-check"], `--out ${run}: cannot write it (it is a folder)`],
+    [
+      ["--format", "web", "--out", `${run}/config.json`],
+      `--out ${run}/config.json: cannot write it (a file of that name is in the way)`,
+    ],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runTask("export", ["--run", run, "--backend", "wasm", ...args]);
+    assertEquals(r.code, 2, r.err);
+    assertEquals(r.err.trim().split("\n").at(-1), `error: ${message}`, r.err);
+    assert(!r.err.includes("    at "), r.err);
+  }
+  assertEquals(await Deno.readTextFile(`${run}/config.json`), config);
+  assertEquals(await Deno.stat(`${dir}/no`).catch(() => null), null);
+  // No temporary file is left beside the run folder (the export wrote through one).
+  const left = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("ae."));
+  assertEquals(left, []);
+});
+
 Deno.test("export --format web writes the page, its script, the model and the wasm files", async () => {
   const run = await trained("daad-plus");
   const site = `${dir}/site`;
@@ -203,4 +230,8 @@ Deno.test("serve answers on 127.0.0.1 with the folder's files only", async () =>
   const bad = await runTask("serve", [`${dir}/nowhere`]);
   assertEquals(bad.code, 2);
   assert(bad.err.includes(`no such folder: ${dir}/nowhere`), bad.err);
+  const host = await runTask("serve", [site, "--host", "no-such-host.invalid", "--port", "0"]);
+  assertEquals(host.code, 2, host.err);
+  assertEquals(host.err.trim().split("\n").length, 1, host.err);
+  assert(host.err.startsWith("error: --host no-such-host.invalid: cannot listen there"), host.err);
 });

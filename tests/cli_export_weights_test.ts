@@ -51,6 +51,9 @@ Deno.test("export-weights writes the run's weights in PyTorch's names and layout
   assertEquals(file.tensors.get("enc1.1.bn.running_var")!.shape, [2]);
   assertEquals(file.tensors.get("mem4.items")!.shape, [5, 16]); // pixel-wise at 16x: D = 16
   assert(file.tensors.has("enc1.1.conv.bias") && !file.tensors.has("enc1.1.conv.b"));
+  const folder = await runTask("export_weights", ["--run", run, "--out", run]);
+  assertEquals(folder.code, 2, folder.out);
+  assertEquals(folder.err.trim(), `error: --out ${run}: cannot write it (it is a folder)`);
   const missing = await runTask("export_weights", ["--run", `${tmp}/nothing`]);
   assertEquals(missing.code, 1, missing.out);
   assert(missing.err.startsWith("error: ") && missing.err.includes(`${tmp}/nothing`), missing.err);

@@ -135,4 +135,13 @@ Deno.test("predict names a missing path, an empty folder and a corrupt image", a
   }
   const noRun = await task("predict", [`${dir}/bad.png`]);
   assert(noRun.code === 2 && noRun.err.includes("--run"), noRun.err);
+  // --out names a file: one line, and the file is left as it was.
+  const image = `${dir}/synth/synth_pill/test/hole/000.png`;
+  const badOut = await task("predict", ["--run", run, "--out", `${dir}/bad.png`, image]);
+  assertEquals(badOut.code, 2, badOut.err);
+  assertEquals(
+    badOut.err.trim().split("\n").at(-1),
+    `error: --out ${dir}/bad.png: cannot write it (a file of that name is in the way)`,
+  );
+  assertEquals(await Deno.readTextFile(`${dir}/bad.png`), "not a png");
 });

@@ -109,6 +109,7 @@ Deno.test("sweep refuses a bad sweep naming the axis, value or flag, and writes 
     [["plan", TABLE2, "--axis", "normal=0,11"], 1, `--normal expects 0..9 or 'all', got '11'`],
     [["plan", TABLE2, "--", "--epochs", "0"], 1, `base "epochs": --epochs expects an integer >= 1`],
     [["plan", "no-such.json"], 1, "sweep file no-such.json does not exist"],
+    [["plan", "sweeps"], 1, "sweeps is a folder, not a sweep file"],
     [["plan", TABLE2, "--jobs", "2"], 2, "--jobs is for 'sweep local'"],
     [["launch", TABLE2], 2, "unknown sweep command 'launch'"],
     [[], 2, "sweep needs a command"],

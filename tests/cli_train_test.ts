@@ -90,6 +90,11 @@ Deno.test("train answers bad input with one message naming the flag and a non-ze
     [["--resume"], 2, "--resume needs --out"],
     [["--resume", "--out", "/nonexistent/run"], 1, "/nonexistent/run"],
     [["--backend", "tensorflow"], 1, "Use --backend wasm"],
+    [
+      ["--max-train", "4", "--batch", "8", "--backend", "wasm"],
+      1,
+      "--batch 8 is larger than the 4 training images (--max-train 4)",
+    ],
   ];
   for (const [args, code, message] of cases) {
     const r = await train(args);

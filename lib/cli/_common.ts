@@ -3,7 +3,8 @@
  * codes, and Ctrl-C handling that lets training checkpoint before it stops.
  * @module
  */
-import { BACKEND_REQUESTS, BackendUnavailableError } from "../backend.ts";
+import { BackendUnavailableError } from "../backend.ts";
+import { RUN_FLAGS } from "../config.ts";
 import { WasmHeapFullError } from "../_wasm_heap.ts";
 import { DatasetError } from "../data/errors.ts";
 import { BlockGeometryError } from "../memory/block_memory.ts";
@@ -11,7 +12,7 @@ import { MetricInputError } from "../metrics/mod.ts";
 import { MnadConfigError } from "../models/mnad/config.ts";
 import { StateMismatchError } from "../nn/params.ts";
 import { CheckpointError } from "../train/checkpoint.ts";
-import { RunDirError } from "../train/run_dir.ts";
+import { describeIoError, RunDirError } from "../train/run_dir.ts";
 import { NonFiniteLossError, ResumeError } from "../train/trainer.ts";
 import { ConfigError } from "../util/errors.ts";
 import { ArgError, type FlagSpec } from "./args.ts";
@@ -38,12 +39,8 @@ export function registerUserError(cls: new (...args: never[]) => Error): void {
   USER_ERRORS.push(cls as unknown as typeof ArgError);
 }
 
-/** `--backend`, as every task that runs a model takes it. */
-export const BACKEND_FLAG: FlagSpec = {
-  type: "enum",
-  choices: BACKEND_REQUESTS,
-  help: "tfjs backend (default auto).",
-};
+/** `--backend`, as every task that runs a model takes it (train's run flag). */
+export const BACKEND_FLAG: FlagSpec = RUN_FLAGS.backend;
 
 /** `--threads` for train, eval and predict. */
 export const THREADS_FLAG: FlagSpec = {
@@ -52,6 +49,35 @@ export const THREADS_FLAG: FlagSpec = {
   help: "CPU threads: oneDNN's on onednn, XNNPACK's on wasm (default: the idle cores, or " +
     "DAAD_WASM_THREADS).",
 };
+
+/** Why a path could not be written, in words (the system's message names a temporary file). */
+function whyNotWritten(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "its folder does not exist";
+  if (e instanceof Deno.errors.NotADirectory) return "a part of the path is a file, not a folder";
+  if (e instanceof Deno.errors.IsADirectory) return "it is a folder";
+  if (e instanceof Deno.errors.AlreadyExists) return "a file of that name is in the way";
+  return describeIoError(e);
+}
+
+/**
+ * Runs `write`, which writes what a task was asked for at `path` (a file or a folder,
+ * named by `--<flag>` or its default); an error of the operating system becomes one line,
+ * `--<flag> <path>: cannot write it (<why>)`, instead of a stack trace.
+ */
+export async function writeOutput<T>(
+  flag: string,
+  path: string,
+  write: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await write();
+  } catch (e) {
+    // The operating system's refusals (no folder, no permission, full disk...); a bug
+    // keeps its stack trace.
+    if (!(e instanceof Error && /\(os error \d+\)/.test(e.message))) throw e;
+    throw new ArgError(`--${flag} ${path}: cannot write it (${whyNotWritten(e)})`);
+  }
+}
 
 /** Exit code for bad arguments. */
 export const EXIT_USAGE = 2;

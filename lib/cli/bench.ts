@@ -24,6 +24,8 @@ import {
 import { kitKernelNames } from "../kernels/mod.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
 import { BACKEND_FLAG, runCli } from "./_common.ts";
+import { DEFAULT_PYTHONS, findTorchPython } from "./_torch_reference.ts";
+import { pathExists } from "../util/fs.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   backend: BACKEND_FLAG,
@@ -84,24 +86,27 @@ function loadAverage(): number | null {
 }
 
 /** `given` as it is (the user chose it), else the first Python that imports torch. */
+/**
+ * The interpreter that runs the reference: `given` as it is (any program that runs the
+ * script; refused only when it cannot be started), or the first Python that imports torch.
+ */
 async function findPython(given?: string): Promise<string> {
-  if (given) return given;
-  const candidates = ["python3", "/usr/bin/python3", "/opt/torch/.venv/bin/python3"];
-  for (const py of candidates) {
+  if (given != null) {
     try {
-      const r = await new Deno.Command(py, {
-        args: ["-c", "import torch"],
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      if (r.success) return py;
-    } catch {
-      // not installed
+      await new Deno.Command(given, { args: ["-c", ""], stdout: "null", stderr: "null" })
+        .output();
+    } catch (e) {
+      throw new ArgError(`--python ${given}: cannot run it (${(e as Error).message})`);
     }
+    return given;
   }
-  throw new ArgError(
-    `--ref needs a Python with torch; tried ${candidates.join(", ")} (pass --python)`,
-  );
+  const found = await findTorchPython(DEFAULT_PYTHONS);
+  if (found == null) {
+    throw new ArgError(
+      `--ref needs a Python with torch; tried ${DEFAULT_PYTHONS.join(", ")} (pass --python)`,
+    );
+  }
+  return found.python;
 }
 
 interface RefResult {
@@ -296,6 +301,7 @@ async function main(): Promise<number> {
   if (flags.ref != null && flags.ref !== "none") {
     let script = flags.ref as string;
     if (script === "auto") script = new URL("../../tools/daad_torch.py", import.meta.url).pathname;
+    if (!(await pathExists(script))) throw new ArgError(`--ref ${script}: no such file`);
     const refThreads = ((flags.refThreads as string | undefined) ?? "1,2").split(",").map(Number);
     if (refThreads.some((t) => !Number.isInteger(t) || t < 1)) {
       throw new ArgError(`--ref-threads takes positive integers, got '${flags.refThreads}'`);

@@ -14,7 +14,8 @@ import { writeReport } from "../viz/report.ts";
 import { classSummaryToMarkdown, summarizeByClass } from "../eval/class_summary.ts";
 import { table2Quotes } from "../eval/paper_tables.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
-import { runCli } from "./_common.ts";
+import { runCli, writeOutput } from "./_common.ts";
+import { writeFileAtomic } from "../util/fs.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   out: { type: "string", help: "Write PREFIX.json and PREFIX.md (e.g. docs/results/ablation)." },
@@ -82,17 +83,24 @@ async function main(): Promise<number> {
       })),
       { title: "" },
     ); // the page's heading says it
-    await writeReport(curvesPath, {
-      title: "Image AUROC against epochs",
-      subtitle: `${drawn.length} runs: ${drawn.map((r) => r.run).join(", ")}`,
-      extraFigures: [{ figure, height: 480 }],
-    });
+    await writeOutput("curves", curvesPath, () =>
+      writeReport(curvesPath, {
+        title: "Image AUROC against epochs",
+        subtitle: `${drawn.length} runs: ${drawn.map((r) => r.run).join(", ")}`,
+        extraFigures: [{ figure, height: 480 }],
+      }));
   }
   console.log(md);
   const out = flags.out as string | undefined;
   if (out != null) {
-    await Deno.writeTextFile(`${out}.json`, JSON.stringify(json, null, 2) + "\n");
-    await Deno.writeTextFile(`${out}.md`, md);
+    const text = [[`${out}.json`, JSON.stringify(json, null, 2) + "\n"], [`${out}.md`, md]];
+    for (const [path, content] of text) {
+      await writeOutput(
+        "out",
+        path,
+        () => writeFileAtomic(path, new TextEncoder().encode(content)),
+      );
+    }
     console.log(`wrote ${out}.json and ${out}.md`);
   }
   if (curvesPath != null) console.log(`wrote ${curvesPath}`);

@@ -27,10 +27,11 @@ import {
   openExportRun,
   runTestImages,
 } from "../export/run_model.ts";
-import { writeAtomic, writeWebSite } from "../export/web_site.ts";
+import { writeWebSite } from "../export/web_site.ts";
 import { KIT_VERSION } from "../run.ts";
+import { writeFileAtomic } from "../util/fs.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
-import { BACKEND_FLAG, registerUserError, runCli, THREADS_FLAG } from "./_common.ts";
+import { BACKEND_FLAG, registerUserError, runCli, THREADS_FLAG, writeOutput } from "./_common.ts";
 
 registerUserError(ExportError);
 
@@ -89,6 +90,7 @@ async function main(): Promise<number> {
     const threshold = `threshold ${run.threshold.value.toPrecision(6)} (${run.threshold.method})`;
     if (format === "web") {
       const dir = (flags.out as string | undefined) ?? `${path.replace(/\/+$/, "")}/site`;
+      await writeOutput("out", dir, () => Deno.mkdir(dir, { recursive: true }));
       console.error(`bundling the page (deno bundle)...`);
       const site = await writeWebSite(run, dir);
       console.log(
@@ -106,7 +108,7 @@ async function main(): Promise<number> {
       doc: `${info.model} anomaly detector exported from run ${info.run}: ${info.score}`,
       metadata: metadataProps(info),
     });
-    await writeAtomic(out, onnx.bytes);
+    await writeOutput("out", out, () => writeFileAtomic(out, onnx.bytes));
     const nodes = Object.values(onnx.operators).reduce((a, b) => a + b, 0);
     console.log(
       `wrote ${out} (${run.family.name}, ${size(onnx.bytes.length)}, ${nodes} nodes, ` +

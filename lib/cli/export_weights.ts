@@ -10,15 +10,16 @@
 import { KIT_VERSION, type LoadedRunRecord, loadRunModel } from "../run.ts";
 import type { ParamStore } from "../nn/params.ts";
 import { torchStateDict } from "../nn/torch_layout.ts";
+import { writeFileAtomic } from "../util/fs.ts";
 import { encodeSafetensors } from "../util/safetensors.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
-import { BACKEND_FLAG, runCli } from "./_common.ts";
+import { BACKEND_FLAG, runCli, writeOutput } from "./_common.ts";
 import { initBackend } from "../backend.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   run: { type: "string", help: "Run folder written by deno task train." },
   out: { type: "string", help: "Output file (default DIR/weights.safetensors)." },
-  backend: BACKEND_FLAG,
+  backend: { ...BACKEND_FLAG, help: "tfjs backend that rebuilds the model (default cpu)." },
 };
 
 /** The metadata of a run's weights file: what a reader needs to rebuild the network. */
@@ -58,9 +59,7 @@ async function main(): Promise<number> {
   try {
     const out = (flags.out as string | undefined) ?? `${path}/weights.safetensors`;
     const bytes = weightsFile(record, model.params);
-    await Deno.writeFile(out, bytes).catch((e) => {
-      throw new ArgError(`--out ${out}: cannot write it (${(e as Error).message})`);
-    });
+    await writeOutput("out", out, () => writeFileAtomic(out, bytes));
     console.log(
       `wrote ${out}: ${model.params.names().length} tensors, ${bytes.length} bytes ` +
         `(${record.config.model} after ${epochs} epochs)`,

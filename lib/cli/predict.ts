@@ -18,11 +18,10 @@ import { initBackend } from "../backend.ts";
 import { DatasetError } from "../data/errors.ts";
 import { type DecodedImage, readImage, readImageRgb, resizeBilinear } from "../data/image_io.ts";
 import { scoreImages } from "../eval/score_images.ts";
-import { loadRunModel, type RunMetrics } from "../run.ts";
-import { RunDir } from "../train/run_dir.ts";
+import { loadRunScorer } from "../run.ts";
 import { heatmapRgb, overlay, rgbTile, sideBySidePng } from "../viz/images.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
-import { BACKEND_FLAG, runCli, THREADS_FLAG } from "./_common.ts";
+import { BACKEND_FLAG, runCli, THREADS_FLAG, writeOutput } from "./_common.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   run: { type: "string", help: "Run folder written by deno task train." },
@@ -124,30 +123,26 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   await initBackend((flags.backend as "auto") ?? "auto", {
     threads: flags.threads as number | undefined,
   });
-  const { record, model } = await loadRunModel(runPath);
+  // Set-level scores (DAAD+'s eq. 7) are scaled as on the run's test set.
+  const { record, model, threshold: saved } = await loadRunScorer(runPath);
   try {
-    const metrics = await new RunDir(runPath).readJson<RunMetrics>("metrics.json").catch(() =>
-      null
-    );
-    // Set-level scores (DAAD+'s eq. 7) are scaled as on the run's test set.
-    if (metrics?.score_calibration != null) model.calibrate?.(metrics.score_calibration);
     let threshold = flags.threshold as number | undefined;
     let source = "--threshold";
     if (threshold == null) {
-      if (metrics?.threshold?.value == null || !Number.isFinite(metrics.threshold.value)) {
+      if (saved == null) {
         throw new ArgError(
           `${runPath} has no threshold in metrics.json; run deno task eval --run ${runPath} or pass --threshold`,
         );
       }
-      threshold = metrics.threshold.value;
-      source = metrics.threshold.method === "normal-quantile"
-        ? `the ${metrics.threshold.quantile} quantile of the run's held-out normal scores`
+      threshold = saved.value;
+      source = saved.method === "normal-quantile"
+        ? `the ${saved.quantile} quantile of the run's held-out normal scores`
         : "F1-optimal on the run's test split";
     }
     const size = record.config.size;
     const channels = Number((record.model_config as { channels?: number }).channels ?? 1);
     const outDir = (flags.out as string | undefined) ?? `${runPath}/predictions`;
-    await Deno.mkdir(outDir, { recursive: true });
+    await writeOutput("out", outDir, () => Deno.mkdir(outDir, { recursive: true }));
     const results: { path: string; score: number; anomalous: boolean; heatmap: string }[] = [];
     const unreadable: { path: string; error: string }[] = [];
     const maps: Float32Array[] = [];

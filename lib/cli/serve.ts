@@ -41,11 +41,12 @@ async function main(): Promise<number> {
   if (!info.isDirectory) throw new ArgError(`${root} is a file, not a folder`);
   const port = (flags.port as number | undefined) ?? 8000;
   if (port > 65535) throw new ArgError(`--port expects 0..65535, got ${port}`);
+  const hostname = (flags.host as string | undefined) ?? "127.0.0.1";
   let server;
   try {
     server = await serveFolder({
       root,
-      hostname: (flags.host as string | undefined) ?? "127.0.0.1",
+      hostname,
       port,
       onRequest: flags.quiet
         ? undefined
@@ -55,6 +56,13 @@ async function main(): Promise<number> {
   } catch (e) {
     if (e instanceof Deno.errors.AddrInUse) {
       throw new ArgError(`port ${port} is in use; pick another with --port N (0 = any free one)`);
+    }
+    // An address this machine does not have, or a name that does not resolve.
+    if (
+      e instanceof Deno.errors.AddrNotAvailable ||
+      /lookup address|os error/.test((e as Error)?.message ?? "")
+    ) {
+      throw new ArgError(`--host ${hostname}: cannot listen there (${(e as Error).message})`);
     }
     throw e;
   }

@@ -12,8 +12,8 @@
  * @module
  */
 import { relative } from "node:path";
-import { trainFlagTable as trainCommandFlags } from "./train.ts";
-import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
+import { trainFlagTable } from "./train.ts";
+import { ArgError, camel, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
 import { EXIT_FAILURE, EXIT_INTERRUPTED, registerUserError, runCli } from "./_common.ts";
 import {
   expandSweep,
@@ -54,15 +54,10 @@ function say(text: string): void {
 const KIT_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 /**
- * The train command's flag table, which sweep axes and base flags are checked against.
- * The one place that knows where it lives.
+ * The train command's flags as the sweep library checks them (`sweep/plan.ts`'s
+ * `TrainFlags`): their names, and the parser `deno task train` uses.
  */
-export function trainFlagTable(): Record<string, FlagSpec> {
-  return trainCommandFlags();
-}
-
-/** The train flags as the sweep library checks them. */
-function trainFlags(): TrainFlags {
+export function trainFlags(): TrainFlags {
   const table = trainFlagTable();
   return {
     names: Object.keys(table),
@@ -263,8 +258,7 @@ async function main(): Promise<number> {
   if (extra.length > 0) throw new ArgError(`sweep ${command} takes one file, got '${extra[0]}'`);
   const only = (names: string[], cmd: string) => {
     for (const n of names) {
-      const key = n.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-      if (flags[key] !== undefined && command !== cmd) {
+      if (flags[camel(n)] !== undefined && command !== cmd) {
         throw new ArgError(`--${n} is for 'sweep ${cmd}', not 'sweep ${command}'`);
       }
     }

@@ -8,7 +8,7 @@
  */
 import { initBackend } from "../backend.ts";
 import { PRESETS, QUICK_DEFAULT_FLAGS, RUN_FLAGS, type RunFlags } from "../config.ts";
-import { families, listTrainFlags, modelFlag } from "../families/registry.ts";
+import { families, modelFlag, trainFlagSpecs } from "../families/registry.ts";
 import { resolveRunConfig, runConfigFlags, runConfigFromSaved } from "../families/resolve.ts";
 import { consoleProgress } from "../train/progress.ts";
 import { interruptionLine, NonFiniteLossError } from "../train/trainer.ts";
@@ -27,10 +27,7 @@ import { EXIT_INTERRUPTED, interruptSignal, runCli, THREADS_FLAG } from "./_comm
  * call, so a family registered later is there too.
  */
 export function trainFlagTable(): Record<string, FlagSpec> {
-  return {
-    ...Object.fromEntries(listTrainFlags().map((f) => [f.flag, f.spec])),
-    threads: THREADS_FLAG,
-  };
+  return { ...trainFlagSpecs(), threads: THREADS_FLAG };
 }
 
 /**

@@ -33,7 +33,7 @@ import { encodeSafetensors } from "../util/safetensors.ts";
 import { weightsFile } from "./export_weights.ts";
 import { DEFAULT_PYTHONS, findTorchPython } from "./_torch_reference.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
-import { BACKEND_FLAG, runCli, THREADS_FLAG } from "./_common.ts";
+import { BACKEND_FLAG, runCli, THREADS_FLAG, writeOutput } from "./_common.ts";
 
 /** The twin script, beside the kit. */
 export const TWIN_SCRIPT: string = new URL("../../tools/torch_twin.py", import.meta.url).pathname;
@@ -78,7 +78,7 @@ export async function writeTwinFixture(
     try {
       // Banks started from queries are started before the state is written, as in training.
       model.beforeStep(x);
-      await Deno.mkdir(dir, { recursive: true });
+      await writeOutput("out", dir, () => Deno.mkdir(dir, { recursive: true }));
       await Deno.writeFile(`${dir}/weights.safetensors`, weightsFile(record, model.params));
       const step = recordTrainingStep(model, x);
       const params = model.params;

@@ -11,6 +11,7 @@
  * @module
  */
 import type { MemoryBankReport } from "../memory/diagnostics.ts";
+import { checkRunFolder, RunDirError } from "../train/run_dir.ts";
 
 /** One run's line. */
 export interface ComparisonRow {
@@ -131,15 +132,22 @@ export function comparisonRow(
   };
 }
 
-/** Reads finished run folders (config.json and metrics.json each) into rows. */
+const FINISHED = " (is it a finished run?)";
+
+/**
+ * Reads finished run folders (config.json and metrics.json each) into rows. Throws
+ * {@linkcode RunDirError} for a path that is no folder or lacks either file.
+ */
 export async function compareRuns(paths: string[]): Promise<ComparisonRow[]> {
   const rows: ComparisonRow[] = [];
   for (const path of paths) {
+    await checkRunFolder(path, FINISHED);
     const read = async <T>(file: string): Promise<T> => {
       try {
         return JSON.parse(await Deno.readTextFile(`${path}/${file}`)) as T;
       } catch (e) {
-        throw new Error(`${path}/${file}: ${(e as Error).message} (is it a finished run?)`);
+        const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
+        throw new RunDirError(`${path}/${file}: ${why}${FINISHED}`);
       }
     };
     const name = path.replace(/\/+$/, "").split("/").at(-1)!;

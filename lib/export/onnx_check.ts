@@ -16,6 +16,7 @@
  */
 import type { KitModel } from "../models/kit_model.ts";
 import { scoreImages } from "../eval/score_images.ts";
+import { nhwcToNchw } from "../nn/torch_layout.ts";
 import { ExportError } from "./errors.ts";
 import { ONNX_NAMES } from "./onnx_export.ts";
 
@@ -60,22 +61,6 @@ export interface OnnxOutputs {
   reconstructions: Float32Array;
 }
 
-/** NHWC values to NCHW. */
-export function toNchw(data: Float32Array, shape: [number, number, number, number]): Float32Array {
-  const [n, h, w, c] = shape;
-  const out = new Float32Array(data.length);
-  for (let b = 0; b < n; b++) {
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        for (let k = 0; k < c; k++) {
-          out[((b * c + k) * h + y) * w + x] = data[((b * h + y) * w + x) * c + k];
-        }
-      }
-    }
-  }
-  return out;
-}
-
 /** Runs an ONNX model on NHWC images with ONNX Runtime. */
 export async function runOnnx(
   bytes: Uint8Array,
@@ -86,7 +71,8 @@ export async function runOnnx(
   const session = await ort.InferenceSession.create(bytes);
   try {
     const [n, h, w, c] = shape;
-    const input = new ort.Tensor("float32", toNchw(data, shape), [n, c, h, w]);
+    const nchw = nhwcToNchw({ shape, values: data });
+    const input = new ort.Tensor("float32", nchw.values, [n, c, h, w]);
     const out = await session.run({ [ONNX_NAMES.input]: input });
     return {
       scores: Float32Array.from(out[ONNX_NAMES.score].data),

@@ -3,8 +3,8 @@
  * with the checkpoint's weights, calibrated as `predict` calibrates it (DAAD+'s eq. 7
  * ranges from metrics.json), its threshold, and a few of its test images for the check.
  *
- * This is the one place the exporters rebuild a run's model (`loadRunModel`) and load
- * its data (`loadRunData`).
+ * This is the one place the exporters rebuild a run's model (`loadRunScorer`, as
+ * `predict` opens it) and load its data (`loadRunData`).
  *
  * @example
  * ```ts
@@ -22,11 +22,10 @@ import { evenlySpaced, subset } from "../data/image_set.ts";
 import {
   KIT_VERSION,
   type LoadedRunRecord,
-  loadRunModel,
+  loadRunScorer,
   readRunRecord,
   type RunMetrics,
 } from "../run.ts";
-import { RunDir } from "../train/run_dir.ts";
 import { ExportError } from "./errors.ts";
 import { type ExportFamily, exportFamilyOf, refusalOf } from "./families.ts";
 import {
@@ -76,26 +75,23 @@ export async function openExportRun(
   options: OpenExportRunOptions = {},
 ): Promise<ExportRun> {
   await assertExportable(path);
-  const metrics = await new RunDir(path).readJson<RunMetrics>("metrics.json").catch(() => null);
-  let threshold: ExportThreshold;
-  if (options.threshold != null) {
-    threshold = { value: options.threshold, method: "given" };
-  } else if (metrics?.threshold?.value != null && Number.isFinite(metrics.threshold.value)) {
-    threshold = {
-      value: metrics.threshold.value,
-      method: metrics.threshold.method,
-      ...(metrics.threshold.quantile != null ? { quantile: metrics.threshold.quantile } : {}),
-    };
-  } else {
-    throw new ExportError(
-      `${path} has no threshold in metrics.json; run deno task eval --run ${path} or pass --threshold`,
-    );
-  }
-  const { record, model } = await loadRunModel(path);
+  const { record, model, metrics, threshold: saved } = await loadRunScorer(path);
   try {
+    let threshold: ExportThreshold;
+    if (options.threshold != null) {
+      threshold = { value: options.threshold, method: "given" };
+    } else if (saved != null) {
+      threshold = {
+        value: saved.value,
+        method: saved.method,
+        ...(saved.quantile != null ? { quantile: saved.quantile } : {}),
+      };
+    } else {
+      throw new ExportError(
+        `${path} has no threshold in metrics.json; run deno task eval --run ${path} or pass --threshold`,
+      );
+    }
     const family = exportFamilyOf(record.config.model, model);
-    // Set-level scores (DAAD+'s eq. 7) are scaled as on the run's test set, as predict does.
-    if (metrics?.score_calibration != null) model.calibrate?.(metrics.score_calibration);
     if (
       family.family === "daad-plus" && family.model.config.reconstructionScore &&
       family.model.config.alignmentScore && family.model.scoreRanges == null
@@ -105,8 +101,6 @@ export async function openExportRun(
           `score_calibration; run deno task eval --run ${path} first`,
       );
     }
-    const channels = (record.channels ??
-      Number((record.model_config as { channels?: number }).channels ?? 1)) as 1 | 3;
     return {
       path,
       record,
@@ -114,7 +108,7 @@ export async function openExportRun(
       metrics,
       threshold,
       size: record.config.size,
-      channels,
+      channels: record.channels as 1 | 3,
       dispose: () => model.dispose(),
     };
   } catch (e) {

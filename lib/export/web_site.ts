@@ -21,6 +21,7 @@
  * ```
  * @module
  */
+import { writeFileAtomic } from "../util/fs.ts";
 import { ExportError } from "./errors.ts";
 import { exportInfoOf, type ExportRun } from "./run_model.ts";
 import { packWeights, WEB_FORMAT, type WebManifest } from "./web/manifest.ts";
@@ -182,7 +183,7 @@ export async function writeWebSite(run: ExportRun, dir: string): Promise<WebSite
   for (const name of WASM_FILES) files.push([name, await Deno.readFile(`${source}${name}`)]);
   let total = 0;
   for (const [name, data] of files) {
-    await writeAtomic(`${dir}/${name}`, data);
+    await writeFileAtomic(`${dir}/${name}`, data);
     total += data.length;
   }
   const tmp = `${dir}/.app.js.partial`;
@@ -190,11 +191,4 @@ export async function writeWebSite(run: ExportRun, dir: string): Promise<WebSite
   await Deno.rename(tmp, `${dir}/app.js`);
   total += (await Deno.stat(`${dir}/app.js`)).size;
   return { dir, files: ["index.html", "app.js", ...files.slice(1).map(([n]) => n)], bytes: total };
-}
-
-/** Writes a file through a temporary name, so an interrupted export leaves no half file. */
-export async function writeAtomic(path: string, data: Uint8Array): Promise<void> {
-  const tmp = `${path}.partial`;
-  await Deno.writeFile(tmp, data);
-  await Deno.rename(tmp, path);
 }

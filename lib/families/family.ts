@@ -107,25 +107,33 @@ export interface FamilySpec<S extends FamilySettings, M> {
   resume?(saved: M, run: RunConfig<S>, sample: SampleInfo): M;
 }
 
-/** A registered family: its spec and `create()`. */
+/** A registered family: its spec, `configure()` and `create()`. */
 export interface ModelFamily<S extends FamilySettings = FamilySettings, M = unknown>
   extends FamilySpec<S, M> {
+  /** The model configuration of a run, checked, without building the model. */
+  configure(run: RunConfig<S>, sample: SampleInfo): M;
   /** Builds the model of a run and returns it with the configuration it was built with. */
   create(run: RunConfig<S>, sample: SampleInfo): BuiltModel<M>;
 }
 
 /**
- * A family from its spec: adds `create()`, the mapping then the build, so that the model
- * and the configuration config.json records are one and the same.
+ * A family from its spec: adds `configure()`, the mapping and its check, and `create()`,
+ * the configuration then the build, so that the model and the configuration config.json
+ * records are one and the same.
  */
 export function defineFamily<S extends FamilySettings, M>(
   spec: FamilySpec<S, M>,
 ): ModelFamily<S, M> {
+  const configure = (run: RunConfig<S>, sample: SampleInfo): M => {
+    const modelConfig = spec.modelConfig(run, sample);
+    spec.validateModelConfig?.(modelConfig);
+    return modelConfig;
+  };
   return {
     ...spec,
+    configure,
     create(run: RunConfig<S>, sample: SampleInfo): BuiltModel<M> {
-      const modelConfig = spec.modelConfig(run, sample);
-      spec.validateModelConfig?.(modelConfig);
+      const modelConfig = configure(run, sample);
       return { model: spec.build(modelConfig, run), modelConfig };
     },
   };

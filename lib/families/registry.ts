@@ -178,10 +178,7 @@ export function createModel(config: RunConfig, channels: number, nTrain = 0): Ki
  * ranges) without building the model: sweeps check every setting before the first trains.
  */
 export function configureModel(config: RunConfig, sample: SampleInfo): unknown {
-  const family = familyOf(config.model);
-  const modelConfig = family.modelConfig(config, sample);
-  family.validateModelConfig?.(modelConfig);
-  return modelConfig;
+  return familyOf(config.model).configure(config, sample);
 }
 
 /** Builds a model again from the configuration a run recorded (config.json's `model_config`). */

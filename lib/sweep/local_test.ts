@@ -1,18 +1,13 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
-import { parseArgs } from "../cli/args.ts";
-import { trainFlagTable } from "../cli/train.ts";
+import { trainFlags } from "../cli/sweep.ts";
 import { RECORD_VERSION } from "../run.ts";
 import { runConfigFlags } from "../families/resolve.ts";
 
-const TRAIN_FLAGS = trainFlagTable();
 import { runSweepLocal } from "./local.ts";
 import { expandSweep, type SweepPlan } from "./plan.ts";
 import { parseSweepSpec } from "./spec.ts";
 
-const flags = {
-  names: Object.keys(TRAIN_FLAGS),
-  parse: (args: string[]) => parseArgs(args, TRAIN_FLAGS).flags,
-};
+const flags = trainFlags();
 
 /**
  * A stand-in for `deno task train`: logs its start and end with the time, holds 0.3 s,

@@ -18,7 +18,7 @@
  * @example
  * ```ts
  * import { isSweep, parseSweepSpec, rateSettings } from "./mod.ts";
- * import { resolveRunConfig } from "../config.ts";
+ * import { resolveRunConfig } from "../families/resolve.ts";
  * console.log(isSweep(resolveRunConfig({ data: "mnist", normal: "all" }))); // true
  * console.log(rateSettings([1, 8]).map((s) => s.label)); // ["r=1", "r=8"]
  * console.log(parseSweepSpec({ axes: { seed: [0, 1] } }, "seeds.json").out); // runs/seeds

@@ -21,9 +21,10 @@
  * @module
  */
 import { resolve } from "node:path";
-import { DEFAULT_RUN_SETTINGS, type RunConfig } from "../config.ts";
+import { camel, DEFAULT_RUN_SETTINGS, type RunConfig } from "../config.ts";
 import { resolveRunConfig } from "../families/resolve.ts";
 import { ConfigError } from "../util/errors.ts";
+import { writeFileAtomic } from "../util/fs.ts";
 import { listClasses } from "./categories.ts";
 import { type FlagValue, formatFlagValue, type SweepSpec } from "./spec.ts";
 
@@ -129,10 +130,6 @@ function parseOne(flags: TrainFlags, name: string, value: FlagValue, where: stri
   }
 }
 
-function camel(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
 /** Every combination of the axes' values, first axis outermost. */
 function combinations(axes: SweepPlan["axes"]): Record<string, FlagValue>[] {
   let combos: Record<string, FlagValue>[] = [{}];
@@ -235,9 +232,7 @@ export async function writePlan(plan: SweepPlan): Promise<string> {
   const record: PlanRecord = { kind: "daad-kit sweep", created: new Date().toISOString(), plan };
   try {
     await Deno.mkdir(plan.out, { recursive: true });
-    const tmp = `${path}.tmp-${Deno.pid}`;
-    await Deno.writeTextFile(tmp, JSON.stringify(record, null, 2) + "\n");
-    await Deno.rename(tmp, path);
+    await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(record, null, 2) + "\n"));
   } catch (e) {
     throw new ConfigError(`cannot write ${path}: ${(e as Error).message}`);
   }

@@ -1,24 +1,11 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
-import { parseArgs } from "../cli/args.ts";
-import { trainFlagTable } from "../cli/train.ts";
-
-const TRAIN_FLAGS = trainFlagTable();
+import { trainFlags } from "../cli/sweep.ts";
 import { ConfigError } from "../util/errors.ts";
-import {
-  expandSweep,
-  flagArgs,
-  readPlan,
-  runNamePart,
-  type TrainFlags,
-  writePlan,
-} from "./plan.ts";
+import { expandSweep, flagArgs, readPlan, runNamePart, writePlan } from "./plan.ts";
 import { parseSweepSpec } from "./spec.ts";
 
 /** The train command's own flag table and parser, as `deno task sweep` passes them. */
-const flags: TrainFlags = {
-  names: Object.keys(TRAIN_FLAGS),
-  parse: (args) => parseArgs(args, TRAIN_FLAGS).flags,
-};
+const flags = trainFlags();
 
 const spec = (axes: Record<string, unknown>, base: Record<string, unknown> = { data: "mnist" }) =>
   parseSweepSpec({ out: "runs/s", base, axes }, "s.json");

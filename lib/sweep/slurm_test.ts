@@ -1,8 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
-import { parseArgs } from "../cli/args.ts";
-import { trainFlagTable } from "../cli/train.ts";
+import { trainFlags } from "../cli/sweep.ts";
 
-const TRAIN_FLAGS = trainFlagTable();
 import { ConfigError } from "../util/errors.ts";
 import { expandSweep, type SweepPlan } from "./plan.ts";
 import {
@@ -19,10 +17,7 @@ import {
 } from "./slurm.ts";
 import { parseSweepSpec } from "./spec.ts";
 
-const flags = {
-  names: Object.keys(TRAIN_FLAGS),
-  parse: (args: string[]) => parseArgs(args, TRAIN_FLAGS).flags,
-};
+const flags = trainFlags();
 
 async function plan(dir: string): Promise<SweepPlan> {
   const spec = parseSweepSpec(

@@ -172,6 +172,8 @@ export async function readSweepFile(path: string): Promise<SweepSpec> {
     throw new ConfigError(
       e instanceof Deno.errors.NotFound
         ? `sweep file ${path} does not exist`
+        : e instanceof Deno.errors.IsADirectory
+        ? `${path} is a folder, not a sweep file (a sweep folder is read by sweep table)`
         : `cannot read sweep file ${path}: ${(e as Error).message}`,
     );
   }

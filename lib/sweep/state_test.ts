@@ -1,20 +1,15 @@
 import { assertEquals, assertRejects } from "../../tests/assert.ts";
-import { parseArgs } from "../cli/args.ts";
-import { trainFlagTable } from "../cli/train.ts";
+import { trainFlags } from "../cli/sweep.ts";
 import type { RunConfig } from "../config.ts";
 import { RECORD_VERSION } from "../run.ts";
 import { runConfigFlags } from "../families/resolve.ts";
 
-const TRAIN_FLAGS = trainFlagTable();
 import { ConfigError } from "../util/errors.ts";
 import { expandSweep, type PlannedRun } from "./plan.ts";
 import { parseSweepSpec } from "./spec.ts";
 import { finishedMetrics, runStatus, statusLine, sweepStatus } from "./state.ts";
 
-const flags = {
-  names: Object.keys(TRAIN_FLAGS),
-  parse: (args: string[]) => parseArgs(args, TRAIN_FLAGS).flags,
-};
+const flags = trainFlags();
 
 async function threeRuns(dir: string): Promise<PlannedRun[]> {
   const spec = parseSweepSpec({ base: { data: "stripes" }, axes: { seed: [0, 1, 2] } }, "s");

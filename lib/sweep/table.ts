@@ -23,6 +23,7 @@ import {
   summarizeByClass,
 } from "../eval/class_summary.ts";
 import { ConfigError } from "../util/errors.ts";
+import { writeFileAtomic } from "../util/fs.ts";
 import type { SweepPlan } from "./plan.ts";
 import { CLASS_AXES, type FlagValue, formatFlagValue } from "./spec.ts";
 import { finishedMetrics } from "./state.ts";
@@ -171,8 +172,7 @@ export async function writeSweepTable(plan: SweepPlan, table: SweepTable): Promi
     const path = `${plan.out}/${name}`;
     try {
       await Deno.mkdir(plan.out, { recursive: true });
-      await Deno.writeTextFile(`${path}.tmp-${Deno.pid}`, text);
-      await Deno.rename(`${path}.tmp-${Deno.pid}`, path);
+      await writeFileAtomic(path, new TextEncoder().encode(text));
     } catch (e) {
       throw new ConfigError(`cannot write ${path}: ${(e as Error).message}`);
     }

@@ -1,10 +1,8 @@
 import { assert, assertAlmostEquals, assertEquals } from "../../tests/assert.ts";
-import { parseArgs } from "../cli/args.ts";
-import { trainFlagTable } from "../cli/train.ts";
+import { trainFlags } from "../cli/sweep.ts";
 import { RECORD_VERSION } from "../run.ts";
 import { runConfigFlags } from "../families/resolve.ts";
 
-const TRAIN_FLAGS = trainFlagTable();
 import { expandSweep, type PlannedRun, type SweepPlan } from "./plan.ts";
 import { parseSweepSpec } from "./spec.ts";
 import {
@@ -14,10 +12,7 @@ import {
   writeSweepTable,
 } from "./table.ts";
 
-const flags = {
-  names: Object.keys(TRAIN_FLAGS),
-  parse: (args: string[]) => parseArgs(args, TRAIN_FLAGS).flags,
-};
+const flags = trainFlags();
 
 async function plan(dir: string, axes: Record<string, unknown>): Promise<SweepPlan> {
   const spec = parseSweepSpec({ out: "sw", base: { data: "mnist" }, axes }, "s");

@@ -24,6 +24,23 @@ export function describeIoError(e: unknown): string {
   return msg;
 }
 
+/**
+ * Throws {@linkcode RunDirError} unless `path` is a folder: "`path` is not a run folder:
+ * there is no such folder" (or "it is a file"), with `hint` after it. Whether the folder
+ * holds a run is for its reader to say.
+ */
+export async function checkRunFolder(path: string, hint = ""): Promise<void> {
+  let info: Deno.FileInfo | null = null;
+  try {
+    info = await Deno.stat(path);
+  } catch {
+    // absent (or unreadable): said below
+  }
+  if (info?.isDirectory) return;
+  const why = info == null ? "there is no such folder" : "it is a file";
+  throw new RunDirError(`${path} is not a run folder: ${why}${hint}`);
+}
+
 /** Paths and atomic writers of one run. */
 export class RunDir {
   constructor(readonly path: string) {}

@@ -36,11 +36,11 @@
  * @example
  * ```ts
  * import { lossCurveFigure } from "./figures.ts";
- * import { plot, table } from "./display.ts";
+ * import { JUPYTER_DISPLAY, plot, table } from "./display.ts";
  * const fig = plot(lossCurveFigure([{ epoch: 1, losses: { total: 0.5 } }]), { height: 300 });
  * const rows = table([{ model: "daad", auroc: 0.91 }]);
  * // In a notebook cell, end with `fig` or `rows` to show it.
- * const bundle = await rows[Symbol.for("Jupyter.display")]();
+ * const bundle = await rows[JUPYTER_DISPLAY]();
  * console.log(bundle["text/plain"]);
  * ```
  * @module

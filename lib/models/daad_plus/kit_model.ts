@@ -13,7 +13,8 @@
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { DaadPlusModel, DEFAULT_DAAD_PLUS_CONFIG } from "./kit_model.ts";
+ * import { DEFAULT_DAAD_PLUS_CONFIG } from "./config.ts";
+ * import { DaadPlusModel } from "./kit_model.ts";
  * const model = new DaadPlusModel({ ...DEFAULT_DAAD_PLUS_CONFIG, size: 32, channels: 1,
  *   width: 4, memory: 10, division: [2, 2, 1], discriminatorWidth: 4 }, 0);
  * console.log(model.objectives.map((o) => o.name)); // ["d", "g"]

@@ -12,7 +12,8 @@
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { MnadModel, mnadDefaults } from "./kit_model.ts";
+ * import { mnadDefaults } from "./config.ts";
+ * import { MnadModel } from "./kit_model.ts";
  * const model = new MnadModel({ ...mnadDefaults("recon"), size: 32, width: 4 }, 0);
  * const out = model.score(tf.zeros([2, 32, 32, 1]));
  * console.log(Object.keys(out.components ?? {})); // ["psnr", "distance"]
