@@ -4,14 +4,19 @@
  * Markdown and written to PREFIX.json and PREFIX.md. With `--by-class`, a per-class table
  * over seeds comes first (mean ± spread per class, the mean over the classes, per-seed
  * means), and PREFIX.json holds `{ by_class, runs }`. Runs trained with `--eval-every`
- * add a table of image AUROC against epochs; `--curves FILE` draws those curves into one
- * self-contained HTML page.
+ * add a table of image AUROC against epochs (with `--by-class`, also each model's mean over
+ * its runs at every epoch and the epoch where it peaks); `--curves FILE` draws those curves
+ * into one self-contained HTML page.
  * @module
  */
 import { compareRuns, comparisonToMarkdown, curvesToMarkdown } from "../eval/compare.ts";
 import { aurocCurveFigure } from "../viz/figures.ts";
 import { writeReport } from "../viz/report.ts";
-import { classSummaryToMarkdown, summarizeByClass } from "../eval/class_summary.ts";
+import {
+  classSummaryToMarkdown,
+  meanCurvesToMarkdown,
+  summarizeByClass,
+} from "../eval/class_summary.ts";
 import { table2Quotes } from "../eval/paper_tables.ts";
 import { ArgError, type FlagSpec, formatHelp, parseArgs } from "./args.ts";
 import { runCli, writeOutput } from "./_common.ts";
@@ -21,7 +26,8 @@ const FLAGS: Record<string, FlagSpec> = {
   out: { type: "string", help: "Write PREFIX.json and PREFIX.md (e.g. docs/results/ablation)." },
   "by-class": {
     type: "bool",
-    help: "Add a per-class table over seeds: mean ± half the range, mean over the classes.",
+    help: "Add a per-class table over seeds: mean ± half the range, mean over the classes; " +
+      "with --eval-every runs, each model's mean AUROC against epochs and its peak epoch.",
   },
   paper: {
     type: "enum",
@@ -62,7 +68,10 @@ async function main(): Promise<number> {
       summary,
       paper ? { paper: table2Quotes(paper), paperHeading: `paper, Table 2 (${paper} mean)` } : {},
     );
-    md = `${table}\n${md}`;
+    const meanCurves = meanCurvesToMarkdown(summary);
+    md = meanCurves === ""
+      ? `${table}\n${md}`
+      : `${table}\nMean image AUROC against epochs, per model (--eval-every):\n\n${meanCurves}\n${md}`;
     json = { by_class: summary, runs: rows };
   }
   const curves = curvesToMarkdown(rows);

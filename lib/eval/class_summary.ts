@@ -53,6 +53,12 @@ export interface ModelSummary {
    * reader sees the seed-to-seed spread of the table's headline number.
    */
   seed_means: Record<string, number>;
+  /**
+   * With `--eval-every`: at each epoch every run of the model scored, the mean image AUROC
+   * over those runs (all its classes and seeds), and the epoch where that mean peaks: the
+   * budget at which the model is best on these classes. Absent when a run has no curve.
+   */
+  mean_curve?: { epochs: number[]; means: number[]; peak: { epoch: number; mean: number } };
 }
 
 /** A per-class table: the classes (columns) and one summary per model (rows). */
@@ -148,9 +154,52 @@ export function summarizeByClass(rows: ComparisonRow[], tableClasses?: string[])
       class_mean: cells.length > 0 ? mean(cells.map((c) => c.mean)) : null,
       classes_measured: cells.length,
       seed_means: seedMeans,
+      ...meanCurveOf(group),
     });
   }
   return { classes: classes, models };
+}
+
+/**
+ * The mean curve of a group of runs: the epochs at which every run has an image AUROC, the
+ * mean over the runs at each, and the epoch of the largest mean (the earliest on a tie).
+ */
+function meanCurveOf(group: ComparisonRow[]): Pick<ModelSummary, "mean_curve"> {
+  if (group.some((r) => r.curve == null || r.curve.length === 0)) return {};
+  const at = group.map((r) =>
+    new Map(r.curve!.filter((p) => p.image_auroc != null).map((p) => [p.epoch, p.image_auroc!]))
+  );
+  const epochs = [...at[0].keys()].filter((e) => at.every((m) => m.has(e))).sort((a, b) => a - b);
+  if (epochs.length === 0) return {};
+  const means = epochs.map((e) => mean(at.map((m) => m.get(e)!)));
+  let best = 0;
+  for (let i = 1; i < means.length; i++) if (means[i] > means[best]) best = i;
+  return { mean_curve: { epochs, means, peak: { epoch: epochs[best], mean: means[best] } } };
+}
+
+/**
+ * The models' mean curves (see {@linkcode ModelSummary.mean_curve}) as a Markdown table:
+ * a row per model with a curve, a column per epoch, the peak and its epoch; "" when no
+ * model has one.
+ */
+export function meanCurvesToMarkdown(s: ClassSummary): string {
+  const withCurve = s.models.filter((m) => m.mean_curve != null);
+  if (withCurve.length === 0) return "";
+  const epochs = [...new Set(withCurve.flatMap((m) => m.mean_curve!.epochs))].sort((a, b) => a - b);
+  const row = (v: string[]) => `| ${v.join(" | ")} |`;
+  const head = ["model", "runs", ...epochs.map((e) => `epoch ${e}`), "peak (epoch)"];
+  const lines = withCurve.map((m) => {
+    const c = m.mean_curve!;
+    const runs = m.cells.reduce((n, cell) => n + cell.seeds.length, 0);
+    const cells = epochs.map((e) => {
+      const i = c.epochs.indexOf(e);
+      return i < 0 ? "-" : c.means[i].toFixed(4);
+    });
+    return [m.label, String(runs), ...cells, `**${c.peak.mean.toFixed(4)}** (${c.peak.epoch})`];
+  });
+  return [row(head), "|" + " --- |".repeat(head.length), ...lines.map(row)].join("\n") +
+    "\n\nEach cell: mean image AUROC at that epoch over every run of the model (all its classes " +
+    "and seeds); the peak is the largest mean and its epoch.\n";
 }
 
 /** Options of `classSummaryToMarkdown()`. */

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
-import { classSummaryToMarkdown, summarizeByClass } from "./class_summary.ts";
+import { classSummaryToMarkdown, meanCurvesToMarkdown, summarizeByClass } from "./class_summary.ts";
 import type { ComparisonRow } from "./compare.ts";
 
 const row = (
@@ -98,4 +98,35 @@ Deno.test("summarizeByClass() keeps runs of another bottleneck or init apart", (
     "ae (bottleneck 16; -, 5 epochs)",
   ]);
   assertEquals(s.models.map((m) => m.class_mean), [0.88, 0.95]);
+});
+
+Deno.test("summarizeByClass() gives each model the mean curve over its runs and its peak epoch", () => {
+  const curve = (points: [number, number][]) =>
+    points.map(([epoch, image_auroc]) => ({ epoch, image_auroc }));
+  const a = { ...row("ae", "2", 0, 0.8), curve: curve([[2, 0.7], [4, 0.9], [6, 0.8]]) };
+  const b = { ...row("ae", "8", 0, 0.6), curve: curve([[2, 0.5], [4, 0.6], [6, 0.9]]) };
+  // A run that scored only at epochs 2 and 6: the mean covers the epochs every run has.
+  const c = { ...row("ae", "8", 1, 0.7), curve: curve([[2, 0.6], [6, 0.7]]) };
+  const s = summarizeByClass([a, b, c]);
+  const m = s.models[0].mean_curve!;
+  assertEquals(m.epochs, [2, 6]);
+  close(m.means[0], (0.7 + 0.5 + 0.6) / 3);
+  close(m.means[1], (0.8 + 0.9 + 0.7) / 3);
+  assertEquals(m.peak.epoch, 6);
+  close(m.peak.mean, 0.8);
+  // Without c, epoch 4 counts: (0.9 + 0.6) / 2 = 0.75 against epoch 6's 0.85.
+  const two = summarizeByClass([a, b]).models[0].mean_curve!;
+  assertEquals(two.epochs, [2, 4, 6]);
+  assertEquals(two.peak.epoch, 6);
+  // A tie goes to the earlier epoch (the smaller budget).
+  const tie = summarizeByClass([
+    { ...row("ae", "2", 0, 0.8), curve: curve([[2, 0.9], [4, 0.9]]) },
+  ]).models[0].mean_curve!;
+  assertEquals(tie.peak.epoch, 2);
+  const md = meanCurvesToMarkdown(s);
+  assert(md.includes("| ae | 3 | 0.6000 | 0.8000 | **0.8000** (6) |"), md);
+  // A model whose runs have no curve has none, and no table is written for it.
+  const plain = summarizeByClass([row("daad", "2", 0, 0.8)]);
+  assertEquals(plain.models[0].mean_curve, undefined);
+  assertEquals(meanCurvesToMarkdown(plain), "");
 });
