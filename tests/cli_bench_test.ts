@@ -46,7 +46,7 @@ Deno.test("bench --ref takes turns with the reference and prints a ratio per mod
     `#!/bin/sh
 threads=1; kind=train
 while [ $# -gt 0 ]; do case "$1" in --threads) threads=$2;; --kind) kind=$2;; esac; shift; done
-echo "FAKE ref $kind threads=$threads: $((400 / threads)).0 ms/step, $((80 * threads)).0 img/s, cpu 400.0 ms/step"
+echo "FAKE ref $kind threads=$threads: $((400 / threads)).0 ms/step, $((80 * threads)).0 img/s, cpu 400.0 ms/step, blas $((5 * threads)).0 GFLOP/s"
 `,
   );
   try {
@@ -70,6 +70,14 @@ echo "FAKE ref $kind threads=$threads: $((400 / threads)).0 ms/step, $((80 * thr
     ]);
     assertEquals(r.code, 0, r.err);
     const lines = r.out.trim().split("\n").map((l) => JSON.parse(l));
+    // The stand-in's BLAS "runs" at 5 GFLOP/s per thread: slow enough to be named, once.
+    assertEquals(r.err.match(/libblas\.so\.3 is not an optimised BLAS/g)?.length, 1, r.err);
+    assertEquals(
+      lines.filter((l) => l.backend === "pytorch-cpu" && l.model === "ae").map((l) =>
+        l.blas_gflops
+      ),
+      [5, 5, 10, 10, 5, 10], // round 0: train, score at 1 thread, then at 2; round 1: train at 1, 2
+    );
     for (const model of ["ae", "daad"]) {
       const mine = lines.filter((l) => l.model === model);
       // Two rounds: kit, reference at 1 then 2 threads; scoring in round 0 only.

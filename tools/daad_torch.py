@@ -75,6 +75,23 @@ class Net(nn.Module):
         return self.head(self.up[3](y))
 
 
+def blas_gflops():
+    """GFLOP/s of one float32 product [64, 4096] x [4096, 512], the size of the memory's reads.
+
+    Debian's PyTorch calls the system's libblas.so.3 for matrix products: the reference BLAS when
+    no optimised one is installed, about 30x slower than OpenBLAS, which would make the reference,
+    and every ratio to it, wrong. The bench prints this figure and warns when it is low."""
+    a = torch.rand(64, 4096)
+    b = torch.rand(4096, 512)
+    a @ b
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2 * 64 * 4096 * 512 / best / 1e9
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", choices=["ae", "daad"], default="daad")
@@ -111,6 +128,7 @@ def main():
             s = ((y - x) ** 2).mean(1)
             return s.mean((1, 2)).sum().item()
 
+    blas = blas_gflops() if a.device == "cpu" else float("nan")
     if a.kind == "score":
         m.eval()
     step = train if a.kind == "train" else score
@@ -131,7 +149,7 @@ def main():
     print(f"{a.model.upper()} ref {a.kind} size={a.size} width={a.width} channels={a.channels} "
           f"batch={a.batch} threads={a.threads} device={a.device} torch={torch.__version__}: "
           f"{dt * 1e3:.1f} ms/step, {a.batch / dt:.1f} img/s, best {times[0] * 1e3:.1f} ms, "
-          f"cpu {cpu * 1e3:.1f} ms/step, params={params}")
+          f"cpu {cpu * 1e3:.1f} ms/step, params={params}, blas {blas:.1f} GFLOP/s")
 
 
 if __name__ == "__main__":

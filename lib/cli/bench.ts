@@ -114,6 +114,8 @@ interface RefResult {
   step_ms: number;
   /** CPU time per step, when the script reports it ("cpu <ms> ms/step"). */
   cpu_ms_per_step: number | null;
+  /** GFLOP/s of the reference's BLAS on the memory's product size ("blas <x> GFLOP/s"). */
+  blas_gflops: number | null;
   line: string;
 }
 
@@ -162,12 +164,32 @@ async function runReference(
   const m = out.match(/([\d.]+) ms\/step, ([\d.]+) img\/s/);
   if (m == null) throw new Error(`cannot read the reference's output: ${out}`);
   const cpu = out.match(/cpu ([\d.]+) ms\/step/);
+  const blas = out.match(/blas ([\d.]+) GFLOP\/s/);
   return {
     step_ms: Number(m[1]),
     images_per_s: Number(m[2]),
     cpu_ms_per_step: cpu ? Number(cpu[1]) : null,
+    blas_gflops: blas ? Number(blas[1]) : null,
     line: out.split("\n").at(-1)!,
   };
+}
+
+/**
+ * Below this, the reference's matrix products run on the reference BLAS (Debian's PyTorch calls
+ * the system's libblas.so.3: about 3 GFLOP/s there, 80-150 with OpenBLAS on one core), which
+ * would make PyTorch look several times slower than it is.
+ */
+const SLOW_BLAS_GFLOPS = 20;
+let blasWarned = false;
+
+function warnSlowBlas(gflops: number | null, threads: number): void {
+  if (gflops == null || gflops >= SLOW_BLAS_GFLOPS || blasWarned) return;
+  blasWarned = true;
+  console.error(
+    `warning: the PyTorch reference's matrix products run at ${gflops} GFLOP/s (${threads} ` +
+      "thread(s)): its libblas.so.3 is not an optimised BLAS, so the ratios below flatter the " +
+      "kit; install one (Debian/Ubuntu: apt-get install libopenblas0-pthread) and measure again",
+  );
 }
 
 function median(xs: number[]): number {
@@ -237,8 +259,10 @@ async function benchOne(
           step_ms: r.step_ms,
           images_per_s: r.images_per_s,
           cpu_ms_per_step: r.cpu_ms_per_step,
+          blas_gflops: r.blas_gflops,
           ...(rounds > 1 ? { round } : {}),
         });
+        warnSlowBlas(r.blas_gflops, t);
         if (kind === "train") refRounds.set(t, [...(refRounds.get(t) ?? []), r.images_per_s]);
         if (kind === "train" && t === 1 && r.cpu_ms_per_step != null) {
           refCpu1.push(r.cpu_ms_per_step);
