@@ -176,8 +176,8 @@ async function runReference(
 
 /**
  * Below this, the reference's matrix products run on the reference BLAS (Debian's PyTorch calls
- * the system's libblas.so.3: about 3 GFLOP/s there, 80-150 with OpenBLAS on one core), which
- * would make PyTorch look several times slower than it is.
+ * the system's libblas.so.3: 3.2 GFLOP/s measured there, 87 with OpenBLAS on the same 2-core
+ * machine), which makes PyTorch look several times slower than it is (docs/performance.md).
  */
 const SLOW_BLAS_GFLOPS = 20;
 let blasWarned = false;
